@@ -1,0 +1,98 @@
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { resolveSafeChildPath, type AuditorService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import { audited } from '../shared/audit';
+import { initiatorAuthor } from '../shared/initiator';
+import { examples } from './publish.examples';
+import type { RepositoryPublisher } from './types';
+
+export interface RepositoryPublishActionOptions {
+  publishers: RepositoryPublisher[];
+  auditor: AuditorService;
+}
+
+export function findPublisher(publishers: RepositoryPublisher[], repoUrl: string): RepositoryPublisher {
+  const publisher = publishers.find(p => p.handles(repoUrl));
+  if (!publisher) {
+    throw new InputError(
+      `repoUrl "${repoUrl}" names no repository host this backend publishes to; use "local?repo=<name>" on embedded defaults, or publish:github for GitHub`,
+    );
+  }
+  return publisher;
+}
+
+/**
+ * Publishes the workspace as the model project's repository, committed in the initiator's name.
+ * @public
+ */
+export function createRepositoryPublishAction(options: RepositoryPublishActionOptions) {
+  const { publishers, auditor } = options;
+  return createTemplateAction({
+    id: 'tensorflow:repository:publish',
+    description:
+      'Publishes the workspace as the model repository (a local git repository on embedded defaults), committed with the initiator as author. Re-publishing identical content makes no new commit.',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: z =>
+        z.object({
+          repoUrl: z.string().describe('Repository location, e.g. "local?repo=fraud-detector"'),
+          sourcePath: z.string().optional().describe('Workspace-relative folder to publish. Default: "."'),
+          defaultBranch: z.string().optional().describe('Default branch. Default: "main"'),
+          gitCommitMessage: z.string().optional().describe('Commit message. Default: "Initial commit"'),
+        }),
+      output: z =>
+        z.object({
+          remoteUrl: z.string().describe('Clone URL of the repository'),
+          repoContentsUrl: z.string().describe('URL of the repository contents'),
+          commit: z.string().describe('Commit that holds the published files'),
+          defaultBranch: z.string(),
+        }),
+    },
+    async handler(ctx) {
+      const { repoUrl } = ctx.input;
+      const sourcePath = ctx.input.sourcePath ?? '.';
+      const defaultBranch = ctx.input.defaultBranch ?? 'main';
+      const message = ctx.input.gitCommitMessage ?? 'Initial commit';
+      if (!/^[A-Za-z0-9._/-]+$/.test(defaultBranch) || defaultBranch.includes('..')) {
+        throw new InputError(`defaultBranch "${defaultBranch}" is not a valid branch name; use e.g. "main"`);
+      }
+      const publisher = findPublisher(publishers, repoUrl);
+      let sourceDir: string;
+      try {
+        sourceDir = resolveSafeChildPath(ctx.workspacePath, sourcePath);
+      } catch {
+        throw new InputError(`sourcePath "${sourcePath}" is outside the workspace; use a relative path such as "."`);
+      }
+      if (ctx.isDryRun) {
+        ctx.logger.info(`Dry run: would publish ${sourcePath} to ${repoUrl}`);
+        ctx.output('remoteUrl', repoUrl);
+        ctx.output('repoContentsUrl', repoUrl);
+        ctx.output('commit', '0000000000000000000000000000000000000000');
+        ctx.output('defaultBranch', defaultBranch);
+        return;
+      }
+      const author = initiatorAuthor(ctx.user);
+      const result = await ctx.checkpoint({
+        key: `v1.repository.publish.${repoUrl}`,
+        fn: () =>
+          audited(
+            auditor,
+            ctx,
+            { eventId: 'model-repository-published', severityLevel: 'medium', meta: { repoUrl, defaultBranch } },
+            () => publisher.publish({ repoUrl, sourceDir, message, author, defaultBranch }),
+            r => ({ commit: r.commit, changed: r.changed, remoteUrl: r.remoteUrl }),
+          ).then(r => ({ ...r })),
+      });
+      ctx.logger.info(
+        result.changed
+          ? `Published ${repoUrl} at commit ${result.commit}`
+          : `${repoUrl} already held these files at commit ${result.commit}`,
+      );
+      ctx.output('remoteUrl', result.remoteUrl);
+      ctx.output('repoContentsUrl', result.repoContentsUrl);
+      ctx.output('commit', result.commit);
+      ctx.output('defaultBranch', result.defaultBranch);
+    },
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * Where model repositories live. On embedded defaults: local git repositories on disk
+ * (`local?repo=<name>`); in real installs: GitHub (`github.com?owner=<org>&repo=<name>`).
+ */
+export interface RepositoryFile {
+  /** Path inside the repository, e.g. `catalog-info.yaml`. */
+  path: string;
+  content: string;
+}
+
+export interface RepositoryAuthor {
+  name: string;
+  email: string;
+}
+
+export interface PublishRequest {
+  /** `local?repo=<name>` for the local publisher. */
+  repoUrl: string;
+  /** Folder whose files become the repository's contents (the task workspace or a child of it). */
+  sourceDir: string;
+  message: string;
+  author: RepositoryAuthor;
+  defaultBranch?: string;
+}
+
+export interface PublishResult {
+  repoUrl: string;
+  /** Clone URL (a file path for local repositories). */
+  remoteUrl: string;
+  /** Browsable URL of the repository root. */
+  repoContentsUrl: string;
+  defaultBranch: string;
+  commit: string;
+  /** False when the repository already held exactly these files. */
+  changed: boolean;
+}
+
+export interface CommitFilesRequest {
+  repoUrl: string;
+  files: RepositoryFile[];
+  message: string;
+  author: RepositoryAuthor;
+}
+
+export interface CatalogLocationSpec {
+  type: 'url' | 'file';
+  target: string;
+}
+
+export interface RepositoryPublisher {
+  /** True when this publisher handles the given repoUrl. */
+  handles(repoUrl: string): boolean;
+  publish(request: PublishRequest): Promise<PublishResult>;
+  /** Adds or updates files on the default branch of an existing repository; no commit when nothing changed. */
+  commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }>;
+  /** The catalog location that reads `filePath` from the repository's default branch. */
+  catalogLocation(repoUrl: string, filePath: string): CatalogLocationSpec;
+}

@@ -1,0 +1,8 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/actions', '<rootDir>/test', '<rootDir>/dev'],
+  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/'],
+  testTimeout: 60000,
+};
