@@ -1,15 +1,33 @@
 import path from 'node:path';
 import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import { ScmIntegrations } from '@backstage/integration';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { authorizeInitiator } from './access/authorize';
+import { readAccessPolicy } from './access/config';
+import { readCatalogConfig } from './catalog/config';
+import { createCatalogRegisterAction } from './catalog/register';
+import { readGatewayConfig } from './gateway';
+import { createGithubClient } from './github/client';
+import { createGithubConfigureAction } from './github/configure';
+import { readGitOpsConfig } from './gitops/config';
+import { createGitOpsTarget } from './gitops';
+import { readIdentityConfig } from './identity/config';
+import { createIdentityProvisionAction } from './identity/provision';
+import { readSmokeDefaults } from './model/config';
 import { createModelCreateAction } from './model/create';
+import { createModelValidateAction } from './model/validate';
 import { createRepositoryPublishAction } from './repository/publish';
 import { LocalRepositoryPublisher } from './repository/local';
-import { readLocalRepositoryRoot } from './shared/config';
+import { readServingConfig } from './serving/config';
+import { createServingProvisionAction } from './serving/provision';
+import { readLocalRepositoryRoot, readNamingOptions } from './shared/config';
 import { packageRoot } from './shared/paths';
 
 /**
  * The TensorFlow scaffolder module: registers every `tensorflow:*` action.
- * Shared dependencies are built once here and injected into the action factories.
+ * Shared dependencies are built once here and injected into the action factories;
+ * actions never read config or globals themselves.
  * @public
  */
 export const tensorflowModule = createBackendModule({
@@ -20,14 +38,50 @@ export const tensorflowModule = createBackendModule({
       deps: {
         scaffolder: scaffolderActionsExtensionPoint,
         config: coreServices.rootConfig,
+        logger: coreServices.logger,
         auditor: coreServices.auditor,
+        urlReader: coreServices.urlReader,
+        catalog: catalogServiceRef,
       },
-      async init({ scaffolder, config, auditor }) {
+      async init({ scaffolder, config, logger, auditor, urlReader, catalog }) {
+        // Every section is parsed here, so invalid configuration fails start-up naming the key.
+        const naming = readNamingOptions(config);
+        const access = readAccessPolicy(config);
+        const identity = readIdentityConfig(config);
+        const serving = readServingConfig(config);
+        const gateway = readGatewayConfig(config);
+        const catalogConfig = readCatalogConfig(config);
+        const smokeDefaults = readSmokeDefaults(config);
+        const appBaseUrl = config.getOptionalString('app.baseUrl') ?? 'http://localhost:3000';
+
+        const integrations = ScmIntegrations.fromConfig(config);
+        const gitops = createGitOpsTarget(readGitOpsConfig(config), { integrations, logger });
         const skeletonsDir = path.join(packageRoot(), 'skeletons');
         const publishers = [new LocalRepositoryPublisher(readLocalRepositoryRoot(config))];
+
         scaffolder.addActions(
           createModelCreateAction({ skeletonsDir, auditor }),
+          createModelValidateAction({ urlReader, auditor, defaults: smokeDefaults }),
           createRepositoryPublishAction({ publishers, auditor }),
+          createGithubConfigureAction({
+            getClient: target => createGithubClient(target, { integrations, logger }),
+            integrations,
+            access,
+            naming,
+            catalog,
+            auditor,
+          }),
+          createIdentityProvisionAction({ gitops, access, identity, naming, catalog, auditor }),
+          createServingProvisionAction({ gitops, serving, naming, auditor, access, gateway }),
+          createCatalogRegisterAction({
+            catalog,
+            publishers,
+            auditor,
+            naming,
+            catalogConfig,
+            baseUrl: appBaseUrl,
+            authorizeInitiator: args => authorizeInitiator({ ...args, catalog, policy: access }).then(() => undefined),
+          }),
         );
       },
     });

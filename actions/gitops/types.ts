@@ -47,5 +47,10 @@ export interface GitOpsResult {
 
 export interface GitOpsTarget {
   readonly kind: 'local' | 'github';
+  /**
+   * Optional: the repository's file layout (placeholders {namespace} {project} {area} {kind} {name}),
+   * from `tensorflow.gitops.pathTemplate`; render it with `renderGitOpsPath` from ./config.
+   */
+  readonly pathTemplate?: string;
   propose(change: GitOpsChange): Promise<GitOpsResult>;
 }

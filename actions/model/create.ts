@@ -1,8 +1,10 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { resolveSafeChildPath, type AuditorService } from '@backstage/backend-plugin-api';
+import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import type { JsonObject } from '@backstage/types';
 import { audited } from '../shared/audit';
+import { boundedString, workspacePath } from '../shared/input';
+import { assertDnsLabel, normaliseOwnerRef } from '../shared/naming';
 import { examples } from './create.examples';
 import { renderSkeleton, resolveSkeleton, writeRendered } from './skeleton';
 
@@ -10,6 +12,23 @@ export interface ModelCreateActionOptions {
   /** Folder holding the packaged skeletons (one folder per skeleton). */
   skeletonsDir: string;
   auditor: AuditorService;
+}
+
+/** Longest string value a skeleton gets. */
+export const MAX_VALUE_LENGTH = 4096;
+
+/**
+ * Values are data, but the ones the skeletons use as names must be names: `name` a DNS label,
+ * `owner` a group ref; every string bounded.
+ */
+function checkValues(values: JsonObject): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value === 'string' && value.length > MAX_VALUE_LENGTH) {
+      throw new InputError(`values.${key.slice(0, 40)} is ${value.length} characters long; use at most ${MAX_VALUE_LENGTH}`);
+    }
+  }
+  if (values.name !== undefined) assertDnsLabel('values.name', values.name);
+  if (values.owner !== undefined) normaliseOwnerRef('values.owner', values.owner, ['group']);
 }
 
 /**
@@ -50,19 +69,16 @@ export function createModelCreateAction(options: ModelCreateActionOptions) {
         }),
     },
     async handler(ctx) {
-      const { skeleton } = ctx.input;
+      const skeleton = boundedString('skeleton', ctx.input.skeleton, 200, 'model-project');
       const targetPath = ctx.input.targetPath ?? '.';
       const values = (ctx.input.values ?? {}) as JsonObject;
       const overwrite = ctx.input.overwrite ?? false;
       if (typeof values !== 'object' || values === null || Array.isArray(values)) {
         throw new InputError('values must be an object of names to values, e.g. { name: "fraud-detector" }');
       }
-      let targetDir: string;
-      try {
-        targetDir = resolveSafeChildPath(ctx.workspacePath, targetPath);
-      } catch {
-        throw new InputError(`targetPath "${targetPath}" is outside the workspace; use a relative path such as "." or "model"`);
-      }
+      if (typeof overwrite !== 'boolean') throw new InputError('overwrite must be true or false (default false)');
+      checkValues(values);
+      const targetDir = workspacePath('targetPath', ctx.workspacePath, targetPath, 'model');
       const skeletonDir = await resolveSkeleton(skeleton, { skeletonsDir, workspacePath: ctx.workspacePath });
       const files = await renderSkeleton(skeletonDir, values);
       const prefix = targetPath === '.' ? '' : `${targetPath.replace(/\/+$/, '')}/`;

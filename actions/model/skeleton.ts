@@ -177,18 +177,18 @@ export async function resolveSkeleton(
     try {
       dir = resolveSafeChildPath(options.workspacePath, skeleton);
     } catch {
-      throw new InputError(`skeleton "${skeleton}" is outside the workspace; give a path inside it or a skeleton name`);
+      throw new InputError(`skeleton "${skeleton.slice(0, 80)}" is outside the workspace; give a path inside it or a skeleton name`);
     }
     const stat = await fs.stat(dir).catch(() => undefined);
     if (!stat?.isDirectory()) {
-      throw new InputError(`skeleton "${skeleton}" is not a folder in the workspace`);
+      throw new InputError(`skeleton "${skeleton.slice(0, 80)}" is not a folder in the workspace; give a workspace folder or the name of a packaged skeleton`);
     }
     return dir;
   }
   const available = await listSkeletons(options.skeletonsDir);
   if (!available.includes(skeleton)) {
     throw new InputError(
-      `unknown skeleton "${skeleton}"; available skeletons: ${available.join(', ') || '(none)'}`,
+      `unknown skeleton "${skeleton.slice(0, 80)}"; available skeletons: ${available.join(', ') || '(none)'}`,
     );
   }
   return path.join(options.skeletonsDir, skeleton);

@@ -55,7 +55,7 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
       return {
         repoUrl: request.repoUrl,
         remoteUrl: dir,
-        repoContentsUrl: `file://${dir}`,
+        repoContentsUrl: this.contentsUrl(request.repoUrl),
         defaultBranch: branch,
         commit,
         changed,
@@ -76,6 +76,10 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
       }
       return commitAll(dir, request.message, request.author);
     });
+  }
+
+  contentsUrl(repoUrl: string): string {
+    return `file://${this.repositoryPath(repoUrl)}`;
   }
 
   catalogLocation(repoUrl: string, filePath: string): CatalogLocationSpec {

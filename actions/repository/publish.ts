@@ -15,7 +15,7 @@ export function findPublisher(publishers: RepositoryPublisher[], repoUrl: string
   const publisher = publishers.find(p => p.handles(repoUrl));
   if (!publisher) {
     throw new InputError(
-      `repoUrl "${repoUrl}" names no repository host this backend publishes to; use "local?repo=<name>" on embedded defaults, or publish:github for GitHub`,
+      `repoUrl "${repoUrl}" names no repository host this backend publishes to; use "local?repo=<name>" on embedded defaults, or "github.com?owner=<org>&repo=<name>" for a GitHub host configured under integrations.github`,
     );
   }
   return publisher;
@@ -66,8 +66,9 @@ export function createRepositoryPublishAction(options: RepositoryPublishActionOp
       }
       if (ctx.isDryRun) {
         ctx.logger.info(`Dry run: would publish ${sourcePath} to ${repoUrl}`);
-        ctx.output('remoteUrl', repoUrl);
-        ctx.output('repoContentsUrl', repoUrl);
+        const contentsUrl = publisher.contentsUrl?.(repoUrl, defaultBranch) ?? `https://${repoUrl}`;
+        ctx.output('remoteUrl', contentsUrl);
+        ctx.output('repoContentsUrl', contentsUrl);
         ctx.output('commit', '0000000000000000000000000000000000000000');
         ctx.output('defaultBranch', defaultBranch);
         return;

@@ -14,13 +14,15 @@ export interface RepositoryAuthor {
 }
 
 export interface PublishRequest {
-  /** `local?repo=<name>` for the local publisher. */
+  /** `local?repo=<name>` for the local publisher, `github.com?owner=<org>&repo=<name>` for GitHub. */
   repoUrl: string;
   /** Folder whose files become the repository's contents (the task workspace or a child of it). */
   sourceDir: string;
   message: string;
   author: RepositoryAuthor;
   defaultBranch?: string;
+  /** Repository description, used when the publisher creates the repository. */
+  description?: string;
 }
 
 export interface PublishResult {
@@ -53,6 +55,8 @@ export interface RepositoryPublisher {
   publish(request: PublishRequest): Promise<PublishResult>;
   /** Adds or updates files on the default branch of an existing repository; no commit when nothing changed. */
   commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }>;
+  /** Browsable URL of the repository's contents, known without touching the repository (dry runs show it). */
+  contentsUrl?(repoUrl: string, branch: string): string;
   /** The catalog location that reads `filePath` from the repository's default branch. */
   catalogLocation(repoUrl: string, filePath: string): CatalogLocationSpec;
 }

@@ -1,4 +1,4 @@
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { makeValidator, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 
 /** RFC 1123 label, as Kubernetes uses for namespaces, services and service accounts. */
@@ -47,24 +47,45 @@ export function assertDnsLabel(field: string, value: unknown): string {
   return value;
 }
 
+const entityNames = makeValidator();
+
+/**
+ * Parses an entity ref whose namespace and name follow the catalog's rules (ASCII letters,
+ * digits, `-_.`, at most 63 characters): refuses look-alikes, template text and `..`.
+ */
+export function parseStrictEntityRef(
+  value: string,
+  context: { defaultKind: string; defaultNamespace?: string },
+): { kind: string; namespace: string; name: string } | undefined {
+  if (value.length > 255) return undefined;
+  let ref;
+  try {
+    ref = parseEntityRef(value, { defaultKind: context.defaultKind, defaultNamespace: context.defaultNamespace ?? 'default' });
+  } catch {
+    return undefined;
+  }
+  if (!/^[a-zA-Z][a-z0-9A-Z]*$/.test(ref.kind)) return undefined;
+  if (!entityNames.isValidNamespace(ref.namespace) || !entityNames.isValidEntityName(ref.name)) return undefined;
+  return { kind: ref.kind.toLocaleLowerCase('en-US'), namespace: ref.namespace, name: ref.name };
+}
+
 /** Normalises an owner reference to a full entity ref of an allowed kind. */
 export function normaliseOwnerRef(field: string, value: unknown, kinds: string[] = ['group']): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new InputError(`${field} is required: give an entity ref such as "group:default/ml-platform"`);
   }
-  let ref;
-  try {
-    ref = parseEntityRef(value.trim(), { defaultKind: kinds[0], defaultNamespace: 'default' });
-  } catch (e) {
-    throw new InputError(`${field} "${value}" is not an entity ref: use the form "group:default/ml-platform"`);
-  }
-  const kind = ref.kind.toLocaleLowerCase('en-US');
-  if (!kinds.includes(kind)) {
+  const ref = parseStrictEntityRef(value.trim(), { defaultKind: kinds[0] });
+  if (!ref) {
     throw new InputError(
-      `${field} "${value}" is a ${ref.kind}; the owner must be one of: ${kinds.join(', ')} (for example "group:default/ml-platform")`,
+      `${field} "${value.slice(0, 80)}" is not a valid entity ref (namespace and name: ASCII letters, digits, "-", "_", "."): use the form "group:default/ml-platform"`,
     );
   }
-  return stringifyEntityRef({ kind, namespace: ref.namespace, name: ref.name });
+  if (!kinds.includes(ref.kind)) {
+    throw new InputError(
+      `${field} "${value.slice(0, 80)}" is a ${ref.kind}; the owner must be one of: ${kinds.join(', ')} (for example "group:default/ml-platform")`,
+    );
+  }
+  return stringifyEntityRef(ref);
 }
 
 export function deriveProject(

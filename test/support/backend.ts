@@ -7,7 +7,8 @@ import {
   type AuditorService,
   type BackendFeature,
 } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import knexFactory, { type Knex } from 'knex';
 import type { JsonObject } from '@backstage/types';
 import { catalogModuleAllowFileLocations, catalogModuleErrorLogger } from '../../dev/modules';
 
@@ -72,13 +73,16 @@ export interface RunningBackend {
  */
 export async function startBackend(options: TestBackendOptions = {}): Promise<RunningBackend> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-backend-'));
-  const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+  // One in-memory SQLite database per plugin, destroyed on stop (the default factory
+  // leaves connection pools that keep jest alive).
+  const clients: Knex[] = [];
   const perPluginSqlite = createServiceFactory({
     service: coreServices.database,
     deps: {},
     async factory() {
-      const knex = await databases.init('SQLITE_3');
-      return { getClient: async () => knex };
+      const client = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
+      clients.push(client);
+      return { getClient: async () => client };
     },
   });
   const auditor = new RecordingAuditor();
@@ -130,6 +134,7 @@ export async function startBackend(options: TestBackendOptions = {}): Promise<Ru
       // makes it hit a closed database
       await new Promise(r => setTimeout(r, 1500));
       await backend.stop();
+      await Promise.all(clients.map(c => c.destroy()));
     },
   };
 }

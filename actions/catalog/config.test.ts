@@ -1,0 +1,25 @@
+import { ConfigReader } from '@backstage/config';
+import { DEFAULT_CATALOG_CONFIG, readCatalogConfig } from './config';
+
+describe('readCatalogConfig', () => {
+  it('defaults every key', () => {
+    expect(readCatalogConfig(new ConfigReader({}))).toEqual(DEFAULT_CATALOG_CONFIG);
+    expect(readCatalogConfig(new ConfigReader({ tensorflow: { catalog: {} } }))).toEqual(DEFAULT_CATALOG_CONFIG);
+  });
+  it('reads the section', () => {
+    expect(
+      readCatalogConfig(
+        new ConfigReader({ tensorflow: { catalog: { allowUserOwners: true, waitTimeoutSeconds: 10, defaultLifecycle: 'production' } } }),
+      ),
+    ).toEqual({ allowUserOwners: true, waitTimeoutSeconds: 10, defaultLifecycle: 'production' });
+  });
+  it('names the bad key', () => {
+    expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { waitTimeoutSeconds: 0 } } }))).toThrow(
+      /tensorflow\.catalog\.waitTimeoutSeconds/,
+    );
+    expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { defaultLifecycle: 'not valid' } } }))).toThrow(
+      /tensorflow\.catalog\.defaultLifecycle/,
+    );
+    expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { allowUserOwners: 'maybe' } } }))).toThrow(/allowUserOwners/);
+  });
+});

@@ -1,0 +1,368 @@
+import {
+  ANNOTATION_SOURCE_LOCATION,
+  parseEntityRef,
+  stringifyEntityRef,
+  type Entity,
+} from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
+import yaml from 'yaml';
+import type { ModelProject } from '../shared/naming';
+import type { CatalogEntityNames } from './names';
+import { buildOpenApiDocument, type ModelSignature, type NormalisedSignature } from './openapi';
+
+const TF = 'tensorflow.ml-platform.io';
+
+/** Every annotation we write, in one place. */
+export const ANNOTATIONS = {
+  modelName: `${TF}/model-name`,
+  /** Where the model project's repository lives (`local?repo=x`, `github.com?owner=o&repo=x`): self-service runs read it. */
+  repoUrl: `${TF}/repo-url`,
+  servingNamespace: `${TF}/serving-namespace`,
+  gitopsChangeUrl: `${TF}/gitops-change-url`,
+  smokeBackend: `${TF}/smoke-backend`,
+  smokeDevice: `${TF}/smoke-device`,
+  smokeP50Ms: `${TF}/smoke-p50-ms`,
+  smokeDate: `${TF}/smoke-date`,
+  /** JSON of the normalised model signature; lets later runs rebuild the API without a new smoke run. */
+  signature: `${TF}/signature`,
+  kubernetesServiceAccount: `${TF}/kubernetes-service-account`,
+  provisionedBy: `${TF}/provisioned-by`,
+  provisionedAt: `${TF}/provisioned-at`,
+  taskUrl: `${TF}/task-url`,
+  /** JSON object group ref -> scopes, on the endpoint. */
+  accessScopes: `${TF}/access-scopes`,
+  rhdhModelName: 'rhdh.modelcatalog.io/model-name',
+  rhdhInternalServiceUrl: 'rhdh.modelcatalog.io/internal-service-url',
+  rhdhExternalRouteUrl: 'rhdh.modelcatalog.io/external-route-url',
+  techdocsRef: 'backstage.io/techdocs-ref',
+  githubProjectSlug: 'github.com/project-slug',
+  kubernetesNamespace: 'backstage.io/kubernetes-namespace',
+} as const;
+
+/** Component type of the model project's repository (training code, model card, docs). */
+export const REPO_COMPONENT_TYPE = 'model-project';
+
+export interface SmokeSummary {
+  /** tfjs backend used, e.g. `tensorflow`, `cpu`, `wasm`. */
+  backend: string;
+  /** `GPU` / `CPU` or a device name. */
+  device: string;
+  /** Median latency of one inference, milliseconds (null when not measured). */
+  p50Ms: number | null;
+  /** ISO-8601 time of the smoke run (the task's time when the smoke step gives none). */
+  date: string;
+}
+
+export interface ServingInfo {
+  namespace: string;
+  /** In-cluster REST URL of the model (`http://x.ns.svc.cluster.local:8501/v1/models/x`) or its base. */
+  restUrl: string;
+  /** In-cluster gRPC address (TF Serving runtime only). */
+  grpcUrl?: string;
+  /** External REST URL of the model through the gateway, when there is one. */
+  gatewayUrl?: string;
+  /** URL of the GitOps change (pull request or commit) that delivers the endpoint. */
+  gitopsUrl?: string;
+}
+
+export interface IdentityInfo {
+  /** Kubernetes service account name (already checked against the project). */
+  serviceAccount: string;
+  /** Group ref -> scopes granted on the endpoint. */
+  grants?: Record<string, string[]>;
+}
+
+export interface Provenance {
+  /** Entity ref of the person who started the task. */
+  initiator: string;
+  /** ISO-8601 time of the (first attempt of the) task. */
+  at: string;
+  /** `${baseUrl}/create/tasks/${taskId}`. */
+  taskUrl: string;
+}
+
+export interface CatalogEntitiesInput {
+  project: ModelProject;
+  names: CatalogEntityNames;
+  description: string;
+  /** System entity ref (`system:default/x`) or name. */
+  system?: string;
+  lifecycle: string;
+  repo: {
+    repoUrl: string;
+    /** Browsable URL of the repository root; becomes backstage.io/source-location. */
+    contentsUrl?: string;
+    /** `owner/repo` when the repository is on GitHub. */
+    githubSlug?: string;
+  };
+  model?: {
+    signature?: NormalisedSignature;
+    smoke?: SmokeSummary;
+  };
+  serving?: ServingInfo;
+  identity?: IdentityInfo;
+  provenance: Provenance;
+}
+
+export interface CatalogEntityRefs {
+  repo: string;
+  model: string;
+  endpoint?: string;
+  api?: string;
+  serviceAccount?: string;
+}
+
+export interface BuiltEntities {
+  /** Repo component first, then model, service account, API, endpoint. */
+  entities: Entity[];
+  refs: CatalogEntityRefs;
+}
+
+const API_VERSION = 'backstage.io/v1alpha1';
+
+/** Normalises a system ref (`payments`, `system:default/payments`) to a full ref. */
+export function normaliseSystemRef(value: string): string {
+  try {
+    const ref = parseEntityRef(value.trim(), { defaultKind: 'system', defaultNamespace: 'default' });
+    if (ref.kind.toLocaleLowerCase('en-US') !== 'system') throw new Error('kind');
+    return stringifyEntityRef({ kind: 'system', namespace: ref.namespace, name: ref.name });
+  } catch {
+    throw new InputError(`system "${value.slice(0, 80)}" is not a System ref; use e.g. "system:default/fraud" or "fraud"`);
+  }
+}
+
+/** Sorted, de-duplicated group -> scopes map; group refs normalised. */
+export function normaliseGrants(grants: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [group, scopes] of Object.entries(grants)) {
+    let ref: string;
+    try {
+      const parsed = parseEntityRef(group, { defaultKind: 'group', defaultNamespace: 'default' });
+      if (parsed.kind.toLocaleLowerCase('en-US') !== 'group') throw new Error('kind');
+      ref = stringifyEntityRef({ kind: 'group', namespace: parsed.namespace, name: parsed.name });
+    } catch {
+      throw new InputError(`identity.grants key "${group.slice(0, 80)}" is not a group ref; use "group:default/risk"`);
+    }
+    if (!Array.isArray(scopes) || scopes.some(s => typeof s !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(s))) {
+      throw new InputError(`identity.grants["${group}"] must be a list of scope names such as ["predict"]`);
+    }
+    out[ref] = [...new Set([...(out[ref] ?? []), ...scopes])].sort();
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The signature in the smoke report's form, for the model's signature annotation. */
+export function storedSignature(signature: NormalisedSignature): ModelSignature {
+  const tensor = (t: NormalisedSignature['inputs'][number]) => ({ name: t.name, dtype: t.dtype, shape: t.shape });
+  return { name: signature.key, methodName: signature.methodName, inputs: signature.inputs.map(tensor), outputs: signature.outputs.map(tensor) };
+}
+
+/** The server base of a model URL: strips a trailing `/v1/models/<model>` (TF Serving / KServe v1 form). */
+export function serverBase(url: string, modelName: string): string {
+  const suffix = `/v1/models/${modelName}`;
+  const trimmed = url.replace(/\/+$/, '');
+  return trimmed.endsWith(suffix) ? trimmed.slice(0, -suffix.length) : trimmed;
+}
+
+function ref(kind: string, name: string, namespace: string): string {
+  return stringifyEntityRef({ kind, namespace, name });
+}
+
+/**
+ * Builds the project's catalog entities as plain objects. Pure: no I/O, no config.
+ * Without serving: only the repository Component and the model Resource (plus the
+ * service account Resource when identity is given).
+ */
+export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities {
+  const { project, names, provenance } = input;
+  const ns = names.namespace;
+  const owner = project.owner;
+  const system = input.system ? normaliseSystemRef(input.system) : undefined;
+  const systemSpec = system ? { system } : {};
+
+  const refs: CatalogEntityRefs = {
+    repo: ref('component', names.repo, ns),
+    model: ref('resource', names.model, ns),
+  };
+  if (input.identity) refs.serviceAccount = ref('resource', names.serviceAccount, ns);
+  if (input.serving) {
+    if (!input.model?.signature) {
+      throw new InputError(
+        'model.signature is required when serving is given: the API entity is generated from the model signature (pass the validate step\'s signature output)',
+      );
+    }
+    refs.endpoint = ref('component', names.endpoint, ns);
+    refs.api = ref('api', names.api, ns);
+  }
+
+  const common: Record<string, string> = {
+    [ANNOTATIONS.modelName]: project.name,
+    [ANNOTATIONS.repoUrl]: input.repo.repoUrl,
+    [ANNOTATIONS.provisionedBy]: provenance.initiator,
+    [ANNOTATIONS.provisionedAt]: provenance.at,
+    [ANNOTATIONS.taskUrl]: provenance.taskUrl,
+  };
+  const smoke: Record<string, string> = input.model?.smoke
+    ? {
+        [ANNOTATIONS.smokeBackend]: input.model.smoke.backend,
+        [ANNOTATIONS.smokeDevice]: input.model.smoke.device,
+        ...(typeof input.model.smoke.p50Ms === 'number' ? { [ANNOTATIONS.smokeP50Ms]: String(input.model.smoke.p50Ms) } : {}),
+        [ANNOTATIONS.smokeDate]: input.model.smoke.date,
+      }
+    : {};
+  const servingAnn: Record<string, string> = input.serving
+    ? {
+        [ANNOTATIONS.servingNamespace]: input.serving.namespace,
+        ...(input.serving.gitopsUrl ? { [ANNOTATIONS.gitopsChangeUrl]: input.serving.gitopsUrl } : {}),
+      }
+    : {};
+  const tags = ['tensorflow', 'ml-model'];
+
+  const repoAnnotations: Record<string, string> = {
+    ...common,
+    ...smoke,
+    ...servingAnn,
+    [ANNOTATIONS.techdocsRef]: 'dir:.',
+  };
+  if (input.repo.contentsUrl) repoAnnotations[ANNOTATION_SOURCE_LOCATION] = `url:${input.repo.contentsUrl}`;
+  if (input.repo.githubSlug) repoAnnotations[ANNOTATIONS.githubProjectSlug] = input.repo.githubSlug;
+
+  const repo: Entity = {
+    apiVersion: API_VERSION,
+    kind: 'Component',
+    metadata: {
+      name: names.repo,
+      namespace: ns,
+      title: project.name,
+      description: input.description,
+      tags,
+      annotations: repoAnnotations,
+      ...(input.repo.contentsUrl ? { links: [{ url: input.repo.contentsUrl, title: 'Repository', icon: 'github' }] } : {}),
+    },
+    spec: { type: REPO_COMPONENT_TYPE, owner, lifecycle: input.lifecycle, ...systemSpec },
+  };
+
+  const modelAnnotations: Record<string, string> = { ...common, ...smoke };
+  if (input.model?.signature) modelAnnotations[ANNOTATIONS.signature] = JSON.stringify(storedSignature(input.model.signature));
+  const model: Entity = {
+    apiVersion: API_VERSION,
+    kind: 'Resource',
+    metadata: {
+      name: names.model,
+      namespace: ns,
+      title: `${project.name} model`,
+      description: input.description,
+      tags,
+      annotations: modelAnnotations,
+    },
+    spec: {
+      type: 'ai-model',
+      owner,
+      ...systemSpec,
+      dependsOn: [refs.repo],
+      // RHDH model pickers look up the server through dependencyOf[0].
+      ...(refs.endpoint ? { dependencyOf: [refs.endpoint] } : {}),
+    },
+  };
+
+  const entities: Entity[] = [repo, model];
+
+  if (input.identity && refs.serviceAccount) {
+    entities.push({
+      apiVersion: API_VERSION,
+      kind: 'Resource',
+      metadata: {
+        name: names.serviceAccount,
+        namespace: ns,
+        title: `${project.name} serving service account`,
+        description: `Kubernetes service account ${project.namespace}/${input.identity.serviceAccount} of ${project.name}; short-lived credentials only, no static keys.`,
+        tags: ['tensorflow', 'service-account'],
+        annotations: {
+          ...common,
+          [ANNOTATIONS.kubernetesServiceAccount]: `${project.namespace}/${input.identity.serviceAccount}`,
+          [ANNOTATIONS.kubernetesNamespace]: project.namespace,
+        },
+      },
+      spec: {
+        type: 'service-account',
+        owner,
+        ...systemSpec,
+        ...(refs.endpoint ? { dependencyOf: [refs.endpoint] } : {}),
+      },
+    });
+  }
+
+  if (input.serving && refs.endpoint && refs.api && input.model?.signature) {
+    const serving = input.serving;
+    const internalBase = serverBase(serving.restUrl, project.name);
+    const externalBase = serving.gatewayUrl ? serverBase(serving.gatewayUrl, project.name) : undefined;
+    const servers = [
+      ...(externalBase ? [{ url: externalBase, description: 'Gateway (external)' }] : []),
+      { url: internalBase, description: 'In-cluster service' },
+    ];
+    const document = buildOpenApiDocument(input.model.signature, {
+      modelName: project.name,
+      title: `${project.name} prediction API`,
+      servers,
+    });
+    entities.push({
+      apiVersion: API_VERSION,
+      kind: 'API',
+      metadata: {
+        name: names.api,
+        namespace: ns,
+        title: `${project.name} prediction API`,
+        description: `TF Serving REST API of ${project.name} (predict, status, metadata).`,
+        tags: ['tensorflow', 'tf-serving'],
+        annotations: { ...common },
+      },
+      spec: {
+        type: 'openapi',
+        lifecycle: input.lifecycle,
+        owner,
+        ...systemSpec,
+        definition: yaml.stringify(document, { sortMapEntries: false }),
+      },
+    });
+
+    const endpointAnnotations: Record<string, string> = {
+      ...common,
+      ...servingAnn,
+      [ANNOTATIONS.rhdhModelName]: project.name,
+      [ANNOTATIONS.rhdhInternalServiceUrl]: internalBase,
+      [ANNOTATIONS.kubernetesNamespace]: serving.namespace,
+    };
+    if (externalBase) endpointAnnotations[ANNOTATIONS.rhdhExternalRouteUrl] = externalBase;
+    if (input.identity?.grants && Object.keys(input.identity.grants).length > 0) {
+      endpointAnnotations[ANNOTATIONS.accessScopes] = JSON.stringify(normaliseGrants(input.identity.grants));
+    }
+    const links = [
+      ...(serving.gatewayUrl ? [{ url: serving.gatewayUrl, title: 'REST endpoint (gateway)' }] : []),
+      { url: serving.restUrl, title: 'REST endpoint (in-cluster)' },
+      ...(serving.gitopsUrl ? [{ url: serving.gitopsUrl, title: 'GitOps change' }] : []),
+    ];
+    entities.push({
+      apiVersion: API_VERSION,
+      kind: 'Component',
+      metadata: {
+        name: names.endpoint,
+        namespace: ns,
+        title: `${project.name} serving endpoint`,
+        description: `TF Serving endpoint of ${project.name} in namespace ${serving.namespace}.`,
+        tags: ['tensorflow', 'tf-serving'],
+        annotations: endpointAnnotations,
+        links,
+      },
+      spec: {
+        type: 'model-server',
+        owner,
+        lifecycle: input.lifecycle,
+        ...systemSpec,
+        dependsOn: [refs.model, ...(refs.serviceAccount ? [refs.serviceAccount] : [])],
+        providesApis: [refs.api],
+      },
+    });
+  }
+
+  return { entities, refs };
+}

@@ -1,0 +1,99 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import {
+  DefaultGithubCredentialsProvider,
+  type GithubCredentialsProvider,
+  type ScmIntegrationRegistry,
+} from '@backstage/integration';
+import { retry } from '@octokit/plugin-retry';
+import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+
+/** Octokit with the retry and throttling plugins: the one GitHub client type of this module. */
+export const GithubOctokit = Octokit.plugin(retry, throttling);
+export type GithubClient = InstanceType<typeof GithubOctokit>;
+
+export interface GithubRepo {
+  host: string;
+  owner: string;
+  repo?: string;
+}
+
+export interface GithubClientDeps {
+  integrations: ScmIntegrationRegistry;
+  /** Defaults to DefaultGithubCredentialsProvider.fromIntegrations(integrations). */
+  credentialsProvider?: GithubCredentialsProvider;
+  logger?: LoggerService;
+  /** Extra Octokit options (tests: `request: { fetch }`, `throttle: { enabled: false }`, quiet `log`). */
+  octokitOptions?: Record<string, unknown>;
+  /** Rate-limit retries before giving up (default 2). */
+  maxRateLimitRetries?: number;
+}
+
+/** Parses `github.com?owner=<org>&repo=<repo>` (the scaffolder's repoUrl form). */
+export function parseGithubRepoUrl(repoUrl: string, integrations: ScmIntegrationRegistry): Required<GithubRepo> {
+  let url: URL;
+  try {
+    url = new URL(`https://${repoUrl}`);
+  } catch {
+    throw new InputError(`repoUrl "${repoUrl}" must look like github.com?owner=<org>&repo=<repo>`);
+  }
+  const owner = url.searchParams.get('owner');
+  const repo = url.searchParams.get('repo');
+  if (!owner || !repo) {
+    throw new InputError(`repoUrl "${repoUrl}" must name owner and repo: github.com?owner=<org>&repo=<repo>`);
+  }
+  if (!integrations.github.byHost(url.host)) {
+    throw new InputError(
+      `repoUrl "${repoUrl}": no GitHub integration is configured for host "${url.host}" (integrations.github in app-config)`,
+    );
+  }
+  return { host: url.host, owner, repo };
+}
+
+/**
+ * Builds an authenticated Octokit for one repository (or organisation) from Backstage's
+ * GitHub integration: API base URL from `integrations.github[host].apiBaseUrl`,
+ * token from the credentials provider (GitHub App installation or token).
+ * Tokens are short-lived for Apps: build a client per task, not per process.
+ */
+export async function createGithubClient(target: GithubRepo, deps: GithubClientDeps): Promise<GithubClient> {
+  const integration = deps.integrations.github.byHost(target.host);
+  if (!integration) {
+    throw new InputError(`No GitHub integration is configured for host "${target.host}" (integrations.github in app-config)`);
+  }
+  const provider = deps.credentialsProvider ?? DefaultGithubCredentialsProvider.fromIntegrations(deps.integrations);
+  const url = `https://${target.host}/${encodeURIComponent(target.owner)}${target.repo ? `/${encodeURIComponent(target.repo)}` : ''}`;
+  const { token } = await provider.getCredentials({ url });
+  if (!token) {
+    throw new InputError(
+      `No GitHub credentials for ${url}: configure a token or a GitHub App for ${target.host} under integrations.github`,
+    );
+  }
+  const maxRetries = deps.maxRateLimitRetries ?? 2;
+  const logger = deps.logger;
+  const throttle: ThrottlingOptions = {
+    onRateLimit: (retryAfter, options, _octokit, retryCount) => {
+      logger?.warn(`GitHub rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} after ${retryAfter}s`);
+      return retryCount < maxRetries;
+    },
+    onSecondaryRateLimit: (retryAfter, options, _octokit, retryCount) => {
+      logger?.warn(`GitHub secondary rate limit on ${options.method} ${options.url}; retry after ${retryAfter}s`);
+      return retryCount < maxRetries;
+    },
+  };
+  const extra = deps.octokitOptions ?? {};
+  return new GithubOctokit({
+    auth: token,
+    baseUrl: integration.config.apiBaseUrl,
+    userAgent: 'backstage-scaffolder-tensorflow',
+    log: {
+      debug: () => {},
+      info: () => {},
+      warn: (message: string) => logger?.warn(message),
+      error: (message: string) => logger?.error(message),
+    },
+    ...extra,
+    throttle: { ...throttle, ...((extra.throttle as object | undefined) ?? {}) } as ThrottlingOptions,
+  });
+}

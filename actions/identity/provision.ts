@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import type { AuditorService } from '@backstage/backend-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
+import type { CatalogService } from '@backstage/plugin-catalog-node';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import yaml from 'yaml';
+import { authorizeInitiator } from '../access/authorize';
+import type { AccessPolicy } from '../access/config';
+import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
+import type { GitOpsFile, GitOpsResult, GitOpsTarget } from '../gitops/types';
+import { audited } from '../shared/audit';
+import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
+import type { IdentityConfig } from './config';
+import { examples } from './provision.examples';
+import { lintManifests } from './lint';
+import { buildIdentityManifests, type Manifest, type RepositoryRef } from './manifests';
+
+export const IDENTITY_PROVISION_ACTION_ID = 'tensorflow:identity:provision';
+
+export interface IdentityProvisionActionOptions {
+  gitops: GitOpsTarget;
+  access: AccessPolicy;
+  identity: IdentityConfig;
+  naming: ProjectNamingOptions;
+  catalog: Pick<CatalogService, 'getEntityByRef' | 'getEntitiesByRefs'>;
+  auditor: AuditorService;
+}
+
+const GROUP_ABBREV: Record<string, string> = {
+  '': 'core',
+  'rbac.authorization.k8s.io': 'rbac',
+  'iam.services.k8s.aws': 'aws-iam',
+  'eks.services.k8s.aws': 'aws-eks',
+  'iam.cnrm.cloud.google.com': 'gcp-iam',
+};
+
+/** GitOps files for the manifests: `projects/<ns>/identity/<group>-<kind>-<name>.yaml`, YAML with sorted keys. */
+export function identityFiles(namespace: string, manifests: Manifest[]): GitOpsFile[] {
+  return manifests.map(m => {
+    const group = m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '';
+    const prefix = GROUP_ABBREV[group] ?? group.replace(/[^a-z0-9-]/g, '-');
+    return {
+      path: `projects/${namespace}/identity/${prefix}-${m.kind.toLowerCase()}-${m.metadata.name}.yaml`,
+      content: yaml.stringify(m, { sortMapEntries: true }),
+    };
+  });
+}
+
+function readRepository(value: unknown): RepositoryRef | undefined {
+  if (value === undefined || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  const name = /^[A-Za-z0-9._-]{1,100}$/;
+  if (typeof r.owner !== 'string' || !name.test(r.owner) || typeof r.name !== 'string' || !name.test(r.name)) {
+    throw new InputError('repository.owner and repository.name must be GitHub names such as "acme" and "fraud-detector"');
+  }
+  const idOf = (field: string, v: unknown) => {
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) {
+      throw new InputError(`repository.${field} must be the repository's numeric GitHub id (tensorflow:github:configure outputs it)`);
+    }
+    return n;
+  };
+  return { owner: r.owner, name: r.name, id: idOf('id', r.id), ownerId: idOf('ownerId', r.ownerId) };
+}
+
+export function createIdentityProvisionAction(options: IdentityProvisionActionOptions) {
+  const { gitops, access, identity, naming, catalog, auditor } = options;
+  return createTemplateAction({
+    id: IDENTITY_PROVISION_ACTION_ID,
+    description:
+      'Provisions the per-project service account, RBAC per granted scope, cloud workload identity and CI trust (no static keys) as a GitOps change',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: z =>
+        z.object({
+          name: z.string().describe('Model project name (DNS-1123 label)'),
+          owner: z.string().describe('Owning group entity ref, e.g. group:default/ml-platform'),
+          grants: grantsInput(z),
+          repository: z
+            .object({
+              owner: z.string(),
+              name: z.string(),
+              id: z.union([z.number(), z.string()]),
+              ownerId: z.union([z.number(), z.string()]),
+            })
+            .optional()
+            .describe('Model repository with numeric ids (from tensorflow:github:configure); required when CI trust is enabled'),
+        }),
+      output: z =>
+        z.object({
+          serviceAccount: z.object({ namespace: z.string(), name: z.string(), ref: z.string() }),
+          grants: z.record(z.string(), z.array(z.string())).describe('Scopes per group'),
+          identities: z.object({
+            provider: z.string(),
+            principal: z.string().optional(),
+            resources: z.array(z.string()),
+          }),
+          ciTrust: z
+            .object({
+              ref: z.string(),
+              cloud: z.string(),
+              repositoryId: z.number(),
+              repositoryOwnerId: z.number(),
+              claimKeys: z.array(z.string()),
+              subjects: z.record(z.string(), z.string()),
+              audience: z.string(),
+              variables: z.record(z.string(), z.string()),
+            })
+            .optional(),
+          files: z.array(z.string()),
+          manifests: z.array(z.object({ path: z.string(), content: z.string() })).optional().describe('Dry run only'),
+          gitops: z
+            .object({ target: z.string(), branch: z.string(), commit: z.string(), url: z.string(), changed: z.boolean() })
+            .optional(),
+        }),
+    },
+    async handler(ctx) {
+      const project = deriveProject({ name: ctx.input.name, owner: ctx.input.owner }, naming);
+      const requested = normaliseRequestedGrants(ctx.input.grants);
+      const repository = readRepository(ctx.input.repository);
+
+      await authorizeInitiator({
+        catalog,
+        credentials: await ctx.getInitiatorCredentials(),
+        initiatorRef: ctx.user?.ref,
+        owner: project.owner,
+        policy: access,
+        action: IDENTITY_PROVISION_ACTION_ID,
+      });
+
+      const grants = computeGrants(access, project, requested);
+      const bundle = buildIdentityManifests({ project, grants, identity, repository });
+      const findings = lintManifests(bundle.manifests);
+      if (findings.length > 0) {
+        throw new Error(`Identity policy lint failed; nothing was proposed:\n${findings.map(f => `- [${f.rule}] ${f.message}`).join('\n')}`);
+      }
+      const files = identityFiles(project.namespace, bundle.manifests);
+
+      ctx.output('serviceAccount', bundle.serviceAccount);
+      ctx.output('grants', grants.groups);
+      ctx.output('identities', bundle.workloadIdentity);
+      if (bundle.ciTrust) ctx.output('ciTrust', bundle.ciTrust);
+      ctx.output('files', files.map(f => f.path));
+
+      if (ctx.isDryRun) {
+        ctx.logger.info(`Dry run: ${files.length} identity manifests for ${project.namespace}, nothing proposed`);
+        ctx.output('manifests', files);
+        return;
+      }
+
+      const initiator = ctx.user?.ref ?? 'unknown';
+      const userName = ctx.user?.ref ? parseEntityRef(ctx.user.ref).name : 'backstage';
+      const email = (ctx.user?.entity?.spec?.profile as { email?: string } | undefined)?.email ?? `${userName}@users.noreply.backstage.invalid`;
+      const digest = createHash('sha256')
+        .update(JSON.stringify(files))
+        .digest('hex')
+        .slice(0, 16);
+      const result = await ctx.checkpoint({
+        key: `tensorflow-identity-provision-v1-${project.namespace}-${digest}`,
+        fn: async () => {
+          const r: GitOpsResult = await audited(
+            auditor,
+            ctx,
+            {
+              eventId: 'identity-provisioned',
+              severityLevel: 'high',
+              meta: {
+                project: project.name,
+                namespace: project.namespace,
+                serviceAccount: bundle.serviceAccount.ref,
+                provider: identity.provider,
+                grants: grants.groups,
+                identities: bundle.workloadIdentity.resources,
+                ciTrust: bundle.ciTrust?.ref ?? null,
+                files: files.map(f => f.path),
+              },
+            },
+            () =>
+              gitops.propose({
+                branch: project.gitopsBranch,
+                title: `Identity for ${project.name}: service account, RBAC, workload identity`,
+                description: [
+                  `Requested by ${initiator}.`,
+                  `Service account ${bundle.serviceAccount.ref} (no automounted token).`,
+                  `Scopes: ${Object.entries(grants.groups).map(([g, s]) => `${g}=${s.join('+')}`).join(', ')}.`,
+                  `Workload identity: ${identity.provider}.`,
+                  bundle.ciTrust ? `CI trust: ${bundle.ciTrust.ref} (exact subjects).` : 'CI trust: none.',
+                ].join('\n'),
+                files,
+                // Identity files of this project that are no longer generated (e.g. a revoked scope) are removed.
+                ownedPaths: new RegExp(`^projects/${project.namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/identity/[^/]+\\.yaml$`),
+                initiator,
+                author: { name: initiator, email },
+                labels: ['tensorflow', 'identity'],
+                reviewers: [parseEntityRef(project.owner).name],
+              }),
+            res => ({ commit: res.commit, branch: res.branch, url: res.url, changed: res.changed }),
+          );
+          return { target: r.target, branch: r.branch, commit: r.commit, url: r.url, changed: r.changed };
+        },
+      });
+      ctx.output('gitops', result);
+      ctx.logger.info(`Identity for ${project.namespace} proposed on ${result.branch} (${result.changed ? 'changed' : 'unchanged'})`);
+    },
+  });
+}

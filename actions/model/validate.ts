@@ -1,0 +1,256 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { resolveSafeChildPath, type AuditorService, type UrlReaderService } from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError } from '@backstage/errors';
+import type { JsonObject } from '@backstage/types';
+import { audited } from '../shared/audit';
+import { boundedString, workspacePath } from '../shared/input';
+import { examples } from './validate.examples';
+import { runSmoke, failureMessage } from './smoke/engine';
+import { ModelFormatError } from './smoke/formats';
+import { SmokeInputError } from './smoke/signature';
+import type { DevicePolicy } from './smoke/backend';
+import type { ExplicitInputs, FormatOption, OutputExpectation, SmokeReport } from './smoke/types';
+
+/** Defaults from the `tensorflow.smoke` config section (module.ts parses and injects them). */
+export interface SmokeDefaults {
+  device?: DevicePolicy;
+  runs?: number;
+  maxRuns?: number;
+  warmupRuns?: number;
+  latencyBudgetMs?: number;
+}
+
+export interface ModelValidateActionOptions {
+  /** Backstage's UrlReader: the only way a model URL is read, so backend.reading.allow applies. */
+  urlReader: UrlReaderService;
+  auditor: AuditorService;
+  defaults?: SmokeDefaults;
+}
+
+const DEVICES = ['any', 'gpu', 'cpu'] as const;
+const FORMATS = ['auto', 'layers-model', 'graph-model', 'saved-model'] as const;
+export const DEFAULT_REPORT_PATH = 'smoke-report.json';
+
+/** A weight shard path from a remote model.json: a plain relative file name below the model folder. */
+function safeShardUrl(modelJsonUrl: string, p: string): string {
+  if (typeof p !== 'string' || !p || p.startsWith('/') || p.includes('\\') || /^[a-z][a-z0-9+.-]*:/i.test(p) || p.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+    throw new InputError(`modelUrl: model.json lists weight shard '${p}', which is not a relative path inside the model folder`);
+  }
+  return new URL(p, modelJsonUrl).toString();
+}
+
+/**
+ * Copies a model into `targetDir` through the UrlReader only: a model.json URL is read with
+ * readUrl (plus its shards, resolved next to it); any other URL is read as a tree (readTree).
+ */
+export async function fetchModelFromUrl(urlReader: UrlReaderService, url: string, targetDir: string, signal?: AbortSignal): Promise<void> {
+  const pathname = new URL(url).pathname;
+  if (pathname.endsWith('.json')) {
+    const res = await urlReader.readUrl(url, { signal: signal as never });
+    const buf = await res.buffer();
+    let modelJson: { weightsManifest?: Array<{ paths?: string[] }> };
+    try {
+      modelJson = JSON.parse(buf.toString('utf8'));
+    } catch {
+      throw new InputError(`modelUrl: ${url} is not a JSON model.json`);
+    }
+    const shards = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
+    const files: Array<[string, Buffer]> = [['model.json', buf]];
+    for (const p of shards) {
+      const shard = await urlReader.readUrl(safeShardUrl(url, p), { signal: signal as never });
+      files.push([p, await shard.buffer()]);
+    }
+    for (const [p, data] of files) {
+      const dest = resolveSafeChildPath(targetDir, p);
+      await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+      await fs.promises.writeFile(dest, data);
+    }
+    return;
+  }
+  const tree = await urlReader.readTree(url, { signal: signal as never });
+  await tree.dir({ targetDir });
+}
+
+async function writeReportAtomically(file: string, report: SmokeReport): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.promises.writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
+  await fs.promises.rename(tmp, file);
+}
+
+const positiveInt = (field: string, v: unknown, min: number, max: number): number | undefined => {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InputError(`${field} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+};
+
+/**
+ * Runs a smoke inference on the model in the workspace (or at a URL) and writes the report into
+ * the workspace.
+ * @public
+ */
+export function createModelValidateAction(options: ModelValidateActionOptions) {
+  const { urlReader, auditor, defaults = {} } = options;
+  return createTemplateAction({
+    id: 'tensorflow:model:validate',
+    description:
+      'Validates a TensorFlow model with a smoke inference (signature, output shapes, finite values, determinism, tensor leaks, latency) and writes the report into the workspace.',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: (z) =>
+        z.object({
+          modelPath: z.string().optional().describe('Workspace-relative model folder (saved_model.pb, or model.json + shards). Default: "model"'),
+          modelUrl: z.string().optional().describe('URL of a model folder or of its model.json, read through Backstage\'s UrlReader (backend.reading.allow applies). Instead of modelPath.'),
+          format: z.enum(FORMATS).optional().describe('Model format; default "auto" detects it from the files'),
+          device: z.enum(DEVICES).optional().describe('any (GPU if available), gpu (fail without one) or cpu. Default: any'),
+          runs: z.number().int().optional().describe('Timed inference runs. Default: 20'),
+          warmupRuns: z.number().int().optional().describe('Untimed warm-up runs. Default: 2'),
+          signatureName: z.string().optional().describe('Signature to test. Default: serving_default'),
+          seed: z.number().int().optional().describe('Seed of the synthesised inputs. Default: 42'),
+          latencyBudgetMs: z.number().optional().describe('Fail when the p95 latency exceeds this many milliseconds'),
+          tolerance: z.number().optional().describe('Absolute tolerance for two runs on the same input to agree. Default: 1e-5'),
+          inputs: z
+            .record(z.object({ values: z.array(z.any()), shape: z.array(z.number().int()).optional() }))
+            .optional()
+            .describe('Explicit input values per signature input name, e.g. { "features": { "values": [[0.1, 0.2, 0.3, 0.4]] } }; others are synthesised'),
+          expectOutputs: z
+            .record(z.object({ shape: z.array(z.number().int()).optional(), min: z.number().optional(), max: z.number().optional() }))
+            .optional()
+            .describe('Expected shape (-1 = any) and value range per output name'),
+          reportPath: z.string().optional().describe(`Workspace-relative path of the JSON report. Default: ${DEFAULT_REPORT_PATH}`),
+        }),
+      output: (z) =>
+        z.object({
+          format: z.string().describe('layers-model, graph-model or saved-model'),
+          backend: z.string().describe('tfjs backend used: tensorflow (native), wasm or cpu'),
+          device: z.string().describe('gpu or cpu'),
+          p50Ms: z.number().nullable().describe('Median latency in ms (null in dry run)'),
+          p95Ms: z.number().nullable().describe('95th percentile latency in ms (null in dry run)'),
+          passed: z.boolean().describe('Whether every check passed'),
+          reportPath: z.string().describe('Workspace-relative path of the report'),
+          signature: z
+            .object({
+              name: z.string(),
+              inputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.number()).nullable() })),
+              outputs: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.number()).nullable() })),
+            })
+            .describe('Model signature: inputs and outputs with dtypes and shapes (-1 = unknown)'),
+        }),
+    },
+    async handler(ctx) {
+      const input = ctx.input;
+      if (input.modelPath !== undefined && input.modelUrl !== undefined) {
+        throw new InputError('give either modelPath (a workspace folder) or modelUrl, not both');
+      }
+      const device = input.device ?? defaults.device ?? 'any';
+      if (!DEVICES.includes(device)) throw new InputError(`device must be one of ${DEVICES.join(', ')}, got "${device}"`);
+      const format = input.format ?? 'auto';
+      if (!FORMATS.includes(format)) throw new InputError(`format must be one of ${FORMATS.join(', ')}, got "${format}"`);
+      const maxRuns = defaults.maxRuns ?? 200;
+      const runs = positiveInt('runs', input.runs, 1, maxRuns) ?? Math.min(defaults.runs ?? 20, maxRuns);
+      const warmupRuns = positiveInt('warmupRuns', input.warmupRuns, 1, 100) ?? defaults.warmupRuns ?? 2;
+      const seed = positiveInt('seed', input.seed, 0, 2 ** 31 - 1) ?? 42;
+      const latencyBudgetMs = input.latencyBudgetMs ?? defaults.latencyBudgetMs;
+      if (latencyBudgetMs !== undefined && !(latencyBudgetMs > 0)) throw new InputError('latencyBudgetMs must be a positive number of milliseconds');
+      if (input.tolerance !== undefined && !(input.tolerance >= 0)) throw new InputError('tolerance must be a number ≥ 0');
+      const reportPath = input.reportPath ?? DEFAULT_REPORT_PATH;
+      const reportFile = workspacePath('reportPath', ctx.workspacePath, reportPath, DEFAULT_REPORT_PATH);
+      if (!reportPath.endsWith('.json')) throw new InputError(`reportPath "${reportPath.slice(0, 80)}" must end in .json, e.g. "${DEFAULT_REPORT_PATH}"`);
+      if (input.signatureName !== undefined) boundedString('signatureName', input.signatureName, 256, 'serving_default');
+      for (const [field, value] of [['inputs', input.inputs], ['expectOutputs', input.expectOutputs]] as const) {
+        if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+          throw new InputError(`${field} must be an object keyed by tensor name, e.g. { "features": { "values": [[0.1, 0.2]] } }`);
+        }
+      }
+
+      let modelDir: string;
+      let displayPath: string;
+      if (input.modelUrl !== undefined) {
+        const modelUrl = boundedString('modelUrl', input.modelUrl, 2048, 'https://models.example.com/fraud-detector/model.json');
+        let parsed: URL;
+        try {
+          parsed = new URL(modelUrl);
+        } catch {
+          throw new InputError(`modelUrl "${modelUrl.slice(0, 80)}" is not a URL; give an http(s) URL of a model folder or model.json`);
+        }
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new InputError(`modelUrl must be an http(s) URL, got "${modelUrl.slice(0, 80)}"`);
+        modelDir = path.join(await ctx.createTemporaryDirectory(), 'model');
+        await fs.promises.mkdir(modelDir, { recursive: true });
+        try {
+          await fetchModelFromUrl(urlReader, modelUrl, modelDir, ctx.signal);
+        } catch (e) {
+          // The UrlReader refuses hosts outside backend.reading.allow (e.g. cloud metadata addresses).
+          if ((e as Error)?.name === 'NotAllowedError') throw new NotAllowedError(`modelUrl: ${(e as Error).message}`);
+          throw e;
+        }
+        displayPath = modelUrl;
+      } else {
+        displayPath = input.modelPath ?? 'model';
+        modelDir = workspacePath('modelPath', ctx.workspacePath, displayPath, 'model');
+      }
+
+      let report: SmokeReport;
+      try {
+        report = await runSmoke({
+          modelDir,
+          displayPath,
+          format: format as FormatOption,
+          device,
+          runs,
+          warmupRuns,
+          seed,
+          signatureName: input.signatureName,
+          latencyBudgetMs,
+          tolerance: input.tolerance !== undefined ? { absolute: input.tolerance } : undefined,
+          inputs: input.inputs as ExplicitInputs | undefined,
+          expectOutputs: input.expectOutputs as Record<string, OutputExpectation> | undefined,
+          dryRun: ctx.isDryRun,
+          signal: ctx.signal,
+        });
+      } catch (e) {
+        if (e instanceof SmokeInputError) throw new InputError(`${e.field ? `${e.field}: ` : ''}${e.message}`);
+        if (e instanceof ModelFormatError) throw new InputError(`${input.modelUrl ? 'modelUrl' : 'modelPath'}: ${e.message}`);
+        throw e;
+      }
+
+      const outputs = {
+        format: report.model.format,
+        backend: report.backend,
+        device: report.device.kind,
+        p50Ms: report.timings.p50Ms,
+        p95Ms: report.timings.p95Ms,
+        passed: report.passed,
+        reportPath,
+        signature: {
+          name: report.signature.name,
+          inputs: report.signature.inputs.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
+          outputs: report.signature.outputs.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
+        },
+      };
+      if (!ctx.isDryRun) {
+        await audited(
+          auditor,
+          ctx,
+          {
+            eventId: 'model-smoke-report-written',
+            severityLevel: 'low',
+            meta: { reportPath, model: displayPath, format: report.model.format, backend: report.backend, device: report.device.kind, passed: report.passed },
+          },
+          () => writeReportAtomically(reportFile, report),
+          (): JsonObject => ({ failedChecks: report.checks.filter((c) => !c.passed).map((c) => c.id) }),
+        );
+      }
+      ctx.logger.info(
+        `Smoke inference of ${displayPath}: ${report.model.format} on ${report.backend}/${report.device.kind}` +
+          (ctx.isDryRun ? ' (dry run: signature only)' : `, p50 ${report.timings.p50Ms} ms, p95 ${report.timings.p95Ms} ms, ${report.passed ? 'passed' : 'FAILED'}`),
+      );
+      for (const [k, v] of Object.entries(outputs)) ctx.output(k as keyof typeof outputs, v as never);
+      if (!report.passed) throw new Error(`${failureMessage(report)}. Full report: ${reportPath}`);
+    },
+  });
+}

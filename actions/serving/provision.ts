@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import type { AuditorService } from '@backstage/backend-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { DEFAULT_PATH_TEMPLATE } from '../gitops/config';
+import type { GitOpsChange, GitOpsResult, GitOpsTarget } from '../gitops/types';
+import { audited } from '../shared/audit';
+import { initiatorAuthor } from '../shared/initiator';
+import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
+import type { AccessPolicy } from '../access/config';
+import { buildGatewayManifests, gatewayManifestFiles, gatewayOwnedPaths, type GatewayConfig } from '../gateway';
+import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
+import type { ServingConfig } from './config';
+import { manifestFiles, servingOwnedPaths } from './files';
+import { buildServingManifests, servingImage, type ServingEndpoints } from './manifests';
+import { resolveServingSpec, type ServingRequest, type ServingSpec } from './request';
+import { examples } from './provision.examples';
+
+export const SERVING_PROVISION_ACTION_ID = 'tensorflow:serving:provision';
+
+export interface ServingProvisionActionOptions {
+  gitops: GitOpsTarget;
+  serving: ServingConfig;
+  naming: ProjectNamingOptions;
+  auditor: AuditorService;
+  /** The access policy: the gateway rules in front of the endpoint come from it. */
+  access: AccessPolicy;
+  gateway: GatewayConfig;
+}
+
+/** Pull-request body: what will be created, in words a reviewer can check. */
+export function describeChange(
+  project: ModelProject,
+  spec: ServingSpec,
+  serving: ServingConfig,
+  endpoints: ServingEndpoints,
+  files: string[],
+  initiator: string,
+): string {
+  const runtime = spec.runtime === 'kserve' ? 'KServe InferenceService (RawDeployment)' : `TensorFlow Serving Deployment (${servingImage(serving, spec.gpus)})`;
+  const lines = [
+    `Serving endpoint for model project **${project.name}**, owned by \`${project.owner}\`, requested by \`${initiator}\`.`,
+    '',
+    `- Namespace \`${project.namespace}\` (environment \`${spec.environment}\`), service account \`${project.serviceAccount}\` (no token automount)`,
+    `- ${runtime}: ${spec.replicas} replica(s), ${spec.gpus} GPU(s), ${spec.cpu} CPU and ${spec.memory} memory per replica`,
+    `- Model from \`${spec.storageUri}\`, version policy \`${spec.versionPolicy.kind}\`${Object.keys(spec.versionLabels).length ? `, labels ${Object.entries(spec.versionLabels).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}${spec.batching ? ', batching on' : ''}`,
+    `- Isolation: default-deny NetworkPolicy (ingress and egress), ingress only from \`${serving.gateway.namespace}\` gateway pods, DNS egress only`,
+    `- ResourceQuota: ${serving.quota.gpus} GPU(s) (\`requests.${serving.gpuResourceName}\`), ${serving.quota.cpu} CPU, ${serving.quota.memory} memory, ${serving.quota.pods} pods; LimitRange defaults`,
+    `- Endpoints: REST \`${endpoints.rest}\`${endpoints.grpc ? `, gRPC \`${endpoints.grpc}\`` : ''}${endpoints.gateway ? `, gateway ${endpoints.gateway}` : ''}`,
+    '',
+    'Files:',
+    ...files.map(f => `- \`${f}\``),
+  ];
+  return lines.join('\n');
+}
+
+/** Team slugs to request review from: the owning group's name (GitHub team slug). */
+export function reviewersFor(owner: string): string[] {
+  const ref = parseEntityRef(owner);
+  return ref.kind.toLowerCase() === 'group' ? [ref.name] : [];
+}
+
+export function createServingProvisionAction(options: ServingProvisionActionOptions) {
+  const { gitops, serving, naming, auditor, access, gateway } = options;
+  const pathTemplate = gitops.pathTemplate ?? DEFAULT_PATH_TEMPLATE;
+  return createTemplateAction({
+    id: SERVING_PROVISION_ACTION_ID,
+    description:
+      'Generates an isolated TensorFlow Serving (or KServe) endpoint for a model project (own namespace, default-deny network, GPU quota) and proposes it as a GitOps change.',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: z =>
+        z.object({
+          name: z.string({ description: 'Model project name (DNS label), e.g. fraud-detector' }),
+          owner: z.string({ description: 'Owning group entity ref, e.g. group:default/ml-platform' }),
+          environment: z.string({ description: 'Target environment (one the platform offers)' }).optional(),
+          size: z.enum(['small', 'medium', 'large'], { description: 'Size preset; explicit values below win' }).optional(),
+          replicas: z.number({ description: 'Replicas (within the platform ceiling)' }).int().optional(),
+          gpus: z.number({ description: 'GPUs per replica (within the platform ceiling)' }).int().optional(),
+          cpu: z.string({ description: 'CPU per replica, e.g. "2" or "500m"' }).optional(),
+          memory: z.string({ description: 'Memory per replica, e.g. "4Gi"' }).optional(),
+          versionPolicy: z.enum(['latest', 'all', 'specific'], { description: 'Which model versions to serve (default latest)' }).optional(),
+          latestVersions: z.number({ description: 'With "latest": how many versions (default 1)' }).int().optional(),
+          versions: z.array(z.number().int(), { description: 'With "specific": the versions to serve' }).optional(),
+          versionLabels: z.record(z.number().int(), { description: 'Version labels, e.g. { stable: 3, canary: 4 }' }).optional(),
+          batching: z
+            .object(
+              {
+                enabled: z.boolean(),
+                maxBatchSize: z.number().int().optional(),
+                batchTimeoutMicros: z.number().int().optional(),
+                maxEnqueuedBatches: z.number().int().optional(),
+                numBatchThreads: z.number().int().optional(),
+              },
+              { description: 'Server-side request batching' },
+            )
+            .optional(),
+          grants: grantsInput(z),
+          storageUri: z
+            .string({ description: "Model base path (gs://, s3:// or pvc://) under the platform's model storage; default <base>/<name>" })
+            .optional(),
+        }),
+      output: z =>
+        z.object({
+          namespace: z.string({ description: 'Project namespace' }),
+          serviceAccount: z.string({ description: 'Service account the model server runs as' }),
+          restUrl: z.string({ description: 'Cluster-internal REST model URL' }),
+          grpcUrl: z.string({ description: 'Cluster-internal gRPC address (TF Serving runtime)' }).optional(),
+          gatewayUrl: z.string({ description: 'Public URL through the gateway, when configured' }).optional(),
+          runtime: z.enum(['tfserving', 'kserve']),
+          gitopsTarget: z.enum(['local', 'github']),
+          branch: z.string({ description: 'GitOps branch carrying the change' }),
+          commit: z.string({ description: 'Commit on the branch' }).optional(),
+          url: z.string({ description: 'Pull request URL (github) or repository URL (local)' }).optional(),
+          pullRequestUrl: z.string().optional(),
+          pullRequestNumber: z.number().optional(),
+          changed: z.boolean({ description: 'False when the branch already held exactly these files' }),
+          files: z.array(z.string(), { description: 'Paths of the generated files in the GitOps repository' }),
+          manifests: z
+            .array(z.object({ path: z.string(), content: z.string() }), { description: 'Dry run only: the generated files' })
+            .optional(),
+        }),
+    },
+    async handler(ctx) {
+      const input = ctx.input;
+      const project = deriveProject({ name: input.name, owner: input.owner }, naming);
+      const spec = resolveServingSpec(input as ServingRequest, project, serving);
+      const { manifests, endpoints } = buildServingManifests(project, spec, serving);
+      const grants = computeGrants(access, project, normaliseRequestedGrants(input.grants));
+      const gatewayFiles = gatewayManifestFiles(
+        buildGatewayManifests(project, grants, gateway, { runtime: spec.runtime }),
+        project,
+        pathTemplate,
+      );
+      const files = [...manifestFiles(manifests, project, pathTemplate), ...gatewayFiles].sort((a, b) =>
+        a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+      );
+      const paths = files.map(f => f.path);
+      const initiator = ctx.user?.ref ?? 'unknown';
+
+      ctx.output('namespace', project.namespace);
+      ctx.output('serviceAccount', project.serviceAccount);
+      ctx.output('restUrl', endpoints.rest);
+      if (endpoints.grpc) ctx.output('grpcUrl', endpoints.grpc);
+      if (endpoints.gateway) ctx.output('gatewayUrl', endpoints.gateway);
+      ctx.output('runtime', spec.runtime);
+      ctx.output('gitopsTarget', gitops.kind);
+      ctx.output('files', paths);
+
+      if (ctx.isDryRun) {
+        ctx.logger.info(`Dry run: ${files.length} manifest(s) for ${project.namespace}; nothing committed`);
+        ctx.output('branch', project.gitopsBranch);
+        ctx.output('changed', true);
+        ctx.output('manifests', files);
+        return;
+      }
+
+      const change: GitOpsChange = {
+        branch: project.gitopsBranch,
+        title: `Model project ${project.name}: serving endpoint (${spec.environment})`,
+        description: describeChange(project, spec, serving, endpoints, paths, initiator),
+        files,
+        initiator,
+        author: initiatorAuthor(ctx.user),
+        labels: ['model-serving', `env/${spec.environment}`],
+        reviewers: reviewersFor(project.owner),
+        ownedPaths: new RegExp(
+          `(?:${servingOwnedPaths(project, pathTemplate).source})|(?:${gatewayOwnedPaths(project, pathTemplate).source})`,
+        ),
+      };
+      const digest = createHash('sha256')
+        .update(JSON.stringify({ branch: change.branch, files }))
+        .digest('hex')
+        .slice(0, 16);
+      const result = await ctx.checkpoint({
+        key: `tensorflow.serving.provision.v1.${project.namespace}.${digest}`,
+        fn: async () => {
+          const proposed = await audited(
+            auditor,
+            ctx,
+            {
+              eventId: 'serving-endpoint-proposed',
+              severityLevel: 'high',
+              meta: {
+                project: project.name,
+                owner: project.owner,
+                namespace: project.namespace,
+                environment: spec.environment,
+                runtime: spec.runtime,
+                target: gitops.kind,
+                branch: project.gitopsBranch,
+                files: paths,
+              },
+            },
+            () => gitops.propose(change),
+            r => ({ commit: r.commit, url: r.url, changed: r.changed, pullRequestNumber: r.pullRequestNumber ?? null }),
+          );
+          return { ...proposed } as GitOpsResult & { [key: string]: string | number | boolean | undefined };
+        },
+      });
+      ctx.logger.info(
+        `${result.changed ? 'Proposed' : 'Unchanged'} serving endpoint for ${project.namespace} on ${result.branch} (${result.url})`,
+      );
+      ctx.output('branch', result.branch);
+      ctx.output('commit', result.commit);
+      ctx.output('url', result.url);
+      if (result.target === 'github' && result.pullRequestNumber !== undefined) {
+        ctx.output('pullRequestUrl', result.url);
+        ctx.output('pullRequestNumber', result.pullRequestNumber);
+      }
+      ctx.output('changed', result.changed);
+    },
+  });
+}

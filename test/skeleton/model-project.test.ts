@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { renderSkeleton, type RenderedFile } from '../../actions/model/skeleton';
+
+const repoRoot = path.resolve(__dirname, '../..');
+const skeletonDir = path.join(repoRoot, 'skeletons/model-project');
+const sampleValues = {
+  name: 'fraud-detector',
+  description: 'Scores card transactions: "quotes", colons: and #hashes stay data',
+  owner: 'group:default/ml-platform',
+  system: '',
+  lifecycle: 'experimental',
+  gpuRunnerLabel: 'gpu-a100',
+};
+const WORKFLOW = '.github/workflows/model.yaml';
+
+let files: RenderedFile[];
+const text = (p: string) => {
+  const f = files.find(x => x.path === p);
+  if (!f) throw new Error(`${p} not rendered; got ${files.map(x => x.path).join(', ')}`);
+  return f.content.toString('utf8');
+};
+
+beforeAll(async () => {
+  // the real renderer the tensorflow:model:create action uses
+  files = await renderSkeleton(skeletonDir, sampleValues);
+});
+
+describe('model-project skeleton', () => {
+  it('renders every YAML file to valid YAML', () => {
+    const yamlFiles = files.filter(f => /\.ya?ml$/.test(f.path));
+    expect(yamlFiles.map(f => f.path)).toEqual(expect.arrayContaining([WORKFLOW, 'catalog-info.yaml', 'mkdocs.yml']));
+    for (const f of yamlFiles) {
+      for (const doc of parseAllDocuments(f.content.toString('utf8'))) {
+        expect({ file: f.path, errors: doc.errors.map(e => e.message) }).toEqual({ file: f.path, errors: [] });
+      }
+    }
+  });
+
+  it('renders a workflow that validates against the GitHub Actions workflow schema (SchemaStore)', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/fixtures/schemas/github-workflow.json'), 'utf8'));
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    const workflow = parseYaml(text(WORKFLOW));
+    const ok = validate(workflow);
+    expect(ajv.errorsText(validate.errors)).toBe('No errors');
+    expect(ok).toBe(true);
+    // and the schema is not a pushover: a broken workflow is rejected
+    expect(validate({ ...workflow, jobs: { train: { ...workflow.jobs.train, 'runs-on': undefined, steps: 'x' } } })).toBe(false);
+  });
+
+  it('keeps GitHub ${{ }} expressions and passes values as data', () => {
+    const workflow = parseYaml(text(WORKFLOW));
+    expect(workflow.name).toBe('fraud-detector');
+    expect(workflow.env.MODEL_NAME).toBe('fraud-detector');
+    expect(workflow.concurrency.group).toBe('model-${{ github.ref }}');
+    expect(workflow.jobs.smoke['runs-on']).toEqual(['self-hosted', 'gpu-a100']);
+    expect(text(WORKFLOW)).not.toMatch(/\\\{\{|\{\{(?!\s*(github|vars|steps)\.)/);
+  });
+
+  it('trains on push with pinned requirements, smoke-tests on the GPU runner, deploys staging then production', () => {
+    const workflow = parseYaml(text(WORKFLOW));
+    expect(Object.keys(workflow.on)).toContain('push');
+    const runs = (job: string) => workflow.jobs[job].steps.map((s: any) => s.run ?? '').join('\n');
+    expect(runs('train')).toContain('pip install -r requirements.txt');
+    expect(runs('train')).toContain('python src/train.py');
+    for (const line of text('requirements.txt').trim().split('\n')) expect(line).toMatch(/^[\w.-]+==[\w.]+$/);
+    expect(runs('smoke')).toMatch(/npx --no-install tf-smoke model\/ .*--json/);
+    expect(workflow.jobs['deploy-staging'].environment).toBe('staging');
+    expect(workflow.jobs['deploy-production'].environment).toBe('production');
+    expect(workflow.jobs['deploy-production'].needs).toBe('deploy-staging');
+  });
+
+  it('pins the smoke CLI to this package and its version', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    expect(parseYaml(text(WORKFLOW)).env.TF_SMOKE_PACKAGE).toBe(`${pkg.name}@${pkg.version}`);
+  });
+
+  it('deploys through OIDC: id-token: write, role and provider from vars, no secrets anywhere', () => {
+    const workflow = parseYaml(text(WORKFLOW));
+    for (const job of ['deploy-staging', 'deploy-production']) {
+      expect(workflow.jobs[job].permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+      const auth = workflow.jobs[job].steps.find((s: any) => String(s.uses).startsWith('google-github-actions/auth@'));
+      expect(auth.with).toEqual({
+        workload_identity_provider: '${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}',
+        service_account: '${{ vars.GCP_SERVICE_ACCOUNT }}',
+      });
+    }
+    expect(workflow.permissions).toEqual({ contents: 'read' });
+    for (const f of files) expect({ file: f.path, secrets: /secrets\./.test(f.content.toString('latin1')) }).toEqual({ file: f.path, secrets: false });
+  });
+
+  it('falls back to the "gpu" runner label when no gpuRunnerLabel is given', async () => {
+    const { gpuRunnerLabel: _omitted, ...rest } = sampleValues;
+    const rendered = await renderSkeleton(skeletonDir, rest);
+    const wf = parseYaml(rendered.find(f => f.path === WORKFLOW)!.content.toString('utf8'));
+    expect(wf.jobs.smoke['runs-on']).toEqual(['self-hosted', 'gpu']);
+  });
+
+  const python = spawnSync('python3', ['--version']).status === 0;
+  (python ? it : it.skip)(`compiles the rendered Python files${python ? '' : ' (skipped: python3 not installed)'}`, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skeleton-py-'));
+    const pyFiles = files.filter(f => f.path.endsWith('.py'));
+    expect(pyFiles.map(f => f.path)).toContain('src/train.py');
+    for (const f of pyFiles) {
+      const target = path.join(dir, f.path);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, f.content);
+      const result = spawnSync('python3', ['-m', 'py_compile', target], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+      expect({ file: f.path, status: result.status, stderr: result.stderr }).toEqual({ file: f.path, status: 0, stderr: '' });
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
