@@ -18,6 +18,7 @@ import { readSmokeDefaults } from './model/config';
 import { createModelCreateAction } from './model/create';
 import { createModelValidateAction } from './model/validate';
 import { createRepositoryPublishAction } from './repository/publish';
+import { GithubRepositoryPublisher } from './repository/github';
 import { LocalRepositoryPublisher } from './repository/local';
 import { readServingConfig } from './serving/config';
 import { createServingProvisionAction } from './serving/provision';
@@ -57,14 +58,19 @@ export const tensorflowModule = createBackendModule({
         const integrations = ScmIntegrations.fromConfig(config);
         const gitops = createGitOpsTarget(readGitOpsConfig(config), { integrations, logger });
         const skeletonsDir = path.join(packageRoot(), 'skeletons');
-        const publishers = [new LocalRepositoryPublisher(readLocalRepositoryRoot(config))];
+        const getGithubClient = (target: Parameters<typeof createGithubClient>[0]) =>
+          createGithubClient(target, { integrations, logger });
+        const publishers = [
+          new LocalRepositoryPublisher(readLocalRepositoryRoot(config)),
+          new GithubRepositoryPublisher({ integrations, getClient: getGithubClient }),
+        ];
 
         scaffolder.addActions(
           createModelCreateAction({ skeletonsDir, auditor }),
           createModelValidateAction({ urlReader, auditor, defaults: smokeDefaults }),
           createRepositoryPublishAction({ publishers, auditor }),
           createGithubConfigureAction({
-            getClient: target => createGithubClient(target, { integrations, logger }),
+            getClient: getGithubClient,
             integrations,
             access,
             naming,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { sampleEntityRefs, waitForEntities } from '../tools/templates-check/backend';
+import { sampleEntityRefs, stageSampleCatalogs, waitForEntities } from '../tools/templates-check/backend';
 import { checkTemplates, defaultTemplates, formatReports } from '../tools/templates-check/run';
 import { fetchActions } from '../tools/templates-check/dryrun';
 import type { ActionInfo } from '../tools/templates-check/check';
@@ -22,11 +23,14 @@ describe('templates:check', () => {
     await backend?.stop();
   });
   // started while the describe block is collected: startBackend registers jest hooks synchronously
+  const reposDir = fs.mkdtempSync(path.join(os.tmpdir(), 'templates-check-repos-'));
+  const staged = stageSampleCatalogs(samples, reposDir);
   const starting = startBackend({
+    tensorflow: { repositories: { localRoot: reposDir } },
     config: {
       catalog: {
         rules: [{ allow: ['Component', 'System', 'API', 'Resource', 'Location', 'Template', 'Group', 'User'] }],
-        locations: [path.join(repoRoot, 'dev/catalog/all.yaml'), ...samples].map(target => ({ type: 'file', target })),
+        locations: [path.join(repoRoot, 'dev/catalog/all.yaml'), ...staged].map(target => ({ type: 'file', target })),
       },
     },
   });

@@ -6,7 +6,7 @@ import {
 } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import yaml from 'yaml';
-import type { ModelProject } from '../shared/naming';
+import { parseStrictEntityRef, type ModelProject } from '../shared/naming';
 import type { CatalogEntityNames } from './names';
 import { buildOpenApiDocument, type ModelSignature, type NormalisedSignature } from './openapi';
 
@@ -122,29 +122,27 @@ const API_VERSION = 'backstage.io/v1alpha1';
 
 /** Normalises a system ref (`payments`, `system:default/payments`) to a full ref. */
 export function normaliseSystemRef(value: string): string {
-  try {
-    const ref = parseEntityRef(value.trim(), { defaultKind: 'system', defaultNamespace: 'default' });
-    if (ref.kind.toLocaleLowerCase('en-US') !== 'system') throw new Error('kind');
-    return stringifyEntityRef({ kind: 'system', namespace: ref.namespace, name: ref.name });
-  } catch {
-    throw new InputError(`system "${value.slice(0, 80)}" is not a System ref; use e.g. "system:default/fraud" or "fraud"`);
+  const ref = typeof value === 'string' ? parseStrictEntityRef(value.trim(), { defaultKind: 'system' }) : undefined;
+  if (!ref || ref.kind !== 'system') {
+    throw new InputError(`system "${String(value).slice(0, 80)}" is not a System ref; use e.g. "system:default/fraud" or "fraud"`);
   }
+  return stringifyEntityRef(ref);
 }
 
 /** Sorted, de-duplicated group -> scopes map; group refs normalised. */
 export function normaliseGrants(grants: Record<string, string[]>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
+  if (typeof grants !== 'object' || grants === null || Array.isArray(grants)) {
+    throw new InputError('identity.grants must be an object of group ref -> scopes, e.g. { "group:default/risk": ["predict"] } (the identity step\'s grants output)');
+  }
   for (const [group, scopes] of Object.entries(grants)) {
-    let ref: string;
-    try {
-      const parsed = parseEntityRef(group, { defaultKind: 'group', defaultNamespace: 'default' });
-      if (parsed.kind.toLocaleLowerCase('en-US') !== 'group') throw new Error('kind');
-      ref = stringifyEntityRef({ kind: 'group', namespace: parsed.namespace, name: parsed.name });
-    } catch {
+    const parsed = parseStrictEntityRef(group, { defaultKind: 'group' });
+    if (!parsed || parsed.kind !== 'group') {
       throw new InputError(`identity.grants key "${group.slice(0, 80)}" is not a group ref; use "group:default/risk"`);
     }
+    const ref = stringifyEntityRef(parsed);
     if (!Array.isArray(scopes) || scopes.some(s => typeof s !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(s))) {
-      throw new InputError(`identity.grants["${group}"] must be a list of scope names such as ["predict"]`);
+      throw new InputError(`identity.grants["${group.slice(0, 80)}"] must be a list of scope names such as ["predict"]`);
     }
     out[ref] = [...new Set([...(out[ref] ?? []), ...scopes])].sort();
   }

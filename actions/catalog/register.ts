@@ -11,6 +11,8 @@ import { ConflictError, InputError } from '@backstage/errors';
 import { locationSpecToMetadataName, type CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import yaml from 'yaml';
+import { allowedScopesFor } from '../access/grants';
+import type { AccessPolicy } from '../access/config';
 import { audited } from '../shared/audit';
 import { initiatorAuthor } from '../shared/initiator';
 import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
@@ -19,6 +21,7 @@ import type { CatalogConfig } from './config';
 import {
   ANNOTATIONS,
   buildCatalogEntities,
+  normaliseGrants,
   type BuiltEntities,
   type IdentityInfo,
   type ServingInfo,
@@ -28,6 +31,7 @@ import { catalogEntityNames } from './names';
 import { normaliseSignature, type ModelSignature, type NormalisedSignature } from './openapi';
 import { requireOwnerMembership, verifyOwner, type AuthorizeInitiator } from './owner';
 import { validateEntities } from './validate';
+import { PROVISIONING_RECORD_FILE, serialiseProvisioningRecord, type GitOpsChangeRef } from './provisioning';
 import { examples } from './register.examples';
 
 export const CATALOG_REGISTER_ACTION_ID = 'tensorflow:catalog:register';
@@ -48,6 +52,11 @@ export interface CatalogRegisterActionOptions {
   authorizeInitiator?: AuthorizeInitiator;
   /** App base URL for links, e.g. `https://backstage.example.com`. */
   baseUrl: string;
+  /**
+   * The access policy: when given, identity.grants must hold only known scopes the policy
+   * lets each group have (the identity step's output always does).
+   */
+  access?: AccessPolicy;
   /** Poll interval while waiting for the entities (default 500 ms). */
   pollIntervalMs?: number;
 }
@@ -71,16 +80,33 @@ function isConflict(error: unknown): boolean {
 
 function checkUrl(field: string, value: unknown, protocols: string[]): string {
   if (typeof value !== 'string' || value.trim() === '') throw new InputError(`${field} is required: give a URL`);
+  if (value.length > 2000) throw new InputError(`${field} is ${value.length} characters long; give a URL of at most 2000`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new InputError(`${field} "${value.slice(0, 120)}" is not a URL`);
+    throw new InputError(`${field} "${value.slice(0, 120)}" is not a URL; give an absolute URL such as "https://example.com/x"`);
   }
   if (!protocols.includes(url.protocol)) {
     throw new InputError(`${field} "${value.slice(0, 120)}" must use ${protocols.join(' or ')}`);
   }
   return value;
+}
+
+const LIFECYCLE = /^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$/;
+
+function checkGrantsAgainstPolicy(policy: AccessPolicy, project: ModelProject, grants: Record<string, string[]>): void {
+  for (const [group, scopes] of Object.entries(grants)) {
+    const allowed = allowedScopesFor(policy, project, group);
+    for (const scope of scopes) {
+      if (!policy.scopes[scope]) {
+        throw new InputError(`identity.grants["${group}"]: unknown scope "${scope}"; known scopes: ${Object.keys(policy.scopes).sort().join(', ')}`);
+      }
+      if (!allowed.includes(scope)) {
+        throw new InputError(`identity.grants["${group}"]: the access policy does not allow "${scope}" for ${group}; allowed: ${allowed.join(', ') || 'none'} (pass the identity step's grants output)`);
+      }
+    }
+  }
 }
 
 function checkServing(serving: ServingInfo, project: ModelProject): ServingInfo {
@@ -140,6 +166,27 @@ function checkSmoke(given: Partial<SmokeSummary> | undefined, taskTime: string):
     throw new InputError('model.smoke.p50Ms must be a non-negative number of milliseconds');
   }
   return { backend: str('backend'), device: str('device'), p50Ms: (p50 ?? null) as number, date: str('date') };
+}
+
+/** A GitOps change reference (branch, commit, URL) from a step output; only plain values are kept. */
+function checkGitOpsRef(
+  field: string,
+  raw: { branch?: unknown; commit?: unknown; url?: unknown } | undefined,
+  names = { branch: `${field}.branch`, commit: `${field}.commit`, url: `${field}.url` },
+): GitOpsChangeRef | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object') throw new InputError(`${field} must be the step's GitOps output { branch, commit, url }`);
+  const out: GitOpsChangeRef = {};
+  if (raw.branch !== undefined && raw.branch !== '') {
+    if (typeof raw.branch !== 'string' || !/^[A-Za-z0-9._/-]{1,250}$/.test(raw.branch)) throw new InputError(`${names.branch} must be a git branch name, e.g. "model/fraud-detector"`);
+    out.branch = raw.branch;
+  }
+  if (raw.commit !== undefined && raw.commit !== '') {
+    if (typeof raw.commit !== 'string' || !/^[0-9a-f]{7,64}$/.test(raw.commit)) throw new InputError(`${names.commit} must be a git commit id (hex)`);
+    out.commit = raw.commit;
+  }
+  if (raw.url !== undefined && raw.url !== '') out.url = checkUrl(names.url, raw.url, ['http:', 'https:', 'file:']);
+  return out.branch || out.commit || out.url ? out : undefined;
 }
 
 /** owner/repo from `github.com?owner=o&repo=r` (or a GitHub Enterprise host containing "github"). */
@@ -293,6 +340,8 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
               grpcUrl: z.string().optional(),
               gatewayUrl: z.string().optional(),
               gitopsUrl: z.string().optional(),
+              gitopsBranch: z.string().optional().describe('The serving step\'s branch output'),
+              gitopsCommit: z.string().optional().describe('The serving step\'s commit output'),
             })
             .optional()
             .describe('Serving step outputs; without it only the repository and model are registered'),
@@ -302,6 +351,15 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
                 .union([z.string(), z.object({ namespace: z.string(), name: z.string(), ref: z.string().optional() })])
                 .describe('The identity step\'s serviceAccount output ({ namespace, name, ref }) or the account name'),
               grants: z.record(z.array(z.string())).optional().describe('Group ref -> scopes'),
+              identities: z
+                .object({ provider: z.string(), principal: z.string().optional(), resources: z.array(z.string()) })
+                .optional()
+                .describe('The identity step\'s identities output (recorded in the provisioning record)'),
+              gitops: z
+                .object({ branch: z.string().optional(), commit: z.string().optional(), url: z.string().optional() })
+                .passthrough()
+                .optional()
+                .describe('The identity step\'s gitops output (recorded in the provisioning record)'),
             })
             .optional(),
         });
@@ -332,19 +390,39 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
       if (!description || description.length > 500) {
         throw new InputError('description is required: one line of at most 500 characters describing the model');
       }
+      if (input.lifecycle !== undefined && (typeof input.lifecycle !== 'string' || input.lifecycle.length > 63 || (input.lifecycle.trim() !== '' && !LIFECYCLE.test(input.lifecycle.trim())))) {
+        throw new InputError(`lifecycle "${String(input.lifecycle).slice(0, 40)}" is not a lifecycle: use letters and digits joined by - _ . (at most 63), e.g. "experimental" or "production"`);
+      }
+      if (input.system !== undefined && typeof input.system !== 'string') {
+        throw new InputError('system must be a System ref such as "system:default/fraud" or "fraud"');
+      }
       const lifecycle = input.lifecycle?.trim() || catalogConfig.defaultLifecycle;
-      if (typeof input.repoUrl !== 'string' || input.repoUrl === '') {
-        throw new InputError('repoUrl is required: pass the repository of the model project (the publish step\'s repoUrl)');
+      if (typeof input.repoUrl !== 'string' || input.repoUrl === '' || input.repoUrl.length > 500) {
+        throw new InputError('repoUrl is required: pass the repository of the model project (the publish step\'s repoUrl), at most 500 characters');
       }
       const publisher = publishers.find(p => p.handles(input.repoUrl));
       if (!publisher) {
-        throw new InputError(`repoUrl "${input.repoUrl.slice(0, 120)}" is not handled by any configured repository publisher`);
+        throw new InputError(`repoUrl "${input.repoUrl.slice(0, 120)}" is not handled by any configured repository publisher; pass the publish step's repoUrl, e.g. "local?repo=fraud-detector"`);
       }
+      publisher.checkRepoUrl?.(input.repoUrl);
       const contentsUrl = input.repoContentsUrl ? checkUrl('repoContentsUrl', input.repoContentsUrl, ['http:', 'https:', 'file:']) : undefined;
       const serving = input.serving ? checkServing(input.serving as ServingInfo, project) : undefined;
+      if (input.identity !== undefined && (typeof input.identity !== 'object' || input.identity === null || Array.isArray(input.identity))) {
+        throw new InputError('identity must be the identity step\'s outputs: { serviceAccount, grants }');
+      }
       const identity: IdentityInfo | undefined = input.identity
         ? { serviceAccount: checkServiceAccount(input.identity.serviceAccount, project), grants: input.identity.grants as Record<string, string[]> | undefined }
         : undefined;
+      if (identity?.grants !== undefined) {
+        const grants = normaliseGrants(identity.grants);
+        if (options.access) checkGrantsAgainstPolicy(options.access, project, grants);
+      }
+      if (input.serving !== undefined && (typeof input.serving !== 'object' || input.serving === null || Array.isArray(input.serving))) {
+        throw new InputError('serving must be the serving step\'s outputs: { namespace, restUrl, grpcUrl?, gatewayUrl? }');
+      }
+      if (input.model !== undefined && (typeof input.model !== 'object' || input.model === null || Array.isArray(input.model))) {
+        throw new InputError('model must be an object { signature?, smoke? } from the validate step');
+      }
       const names = catalogEntityNames(project);
       const credentials = await ctx.getInitiatorCredentials();
 
@@ -427,6 +505,47 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
 
       const content = serialiseEntities(built.entities);
       await fs.writeFile(resolveSafeChildPath(ctx.workspacePath, CATALOG_INFO_FILE), content);
+      const servingIn = input.serving as { gitopsBranch?: unknown; gitopsCommit?: unknown } | undefined;
+      const identityIn = input.identity as { identities?: { provider?: unknown; principal?: unknown; resources?: unknown }; gitops?: GitOpsChangeRef } | undefined;
+      const ids = identityIn?.identities;
+      const record = serialiseProvisioningRecord({
+        project,
+        initiator: ctx.user?.ref ?? 'unknown',
+        taskId: ctx.task.id,
+        taskUrl,
+        provisionedAt: at,
+        repoUrl: input.repoUrl,
+        entityRefs,
+        catalogLocation: origin,
+        identity: identity
+          ? {
+              serviceAccount: `${project.namespace}/${identity.serviceAccount}`,
+              grants: identity.grants,
+              identities:
+                ids && typeof ids === 'object'
+                  ? {
+                      provider: typeof ids.provider === 'string' ? ids.provider : undefined,
+                      principal: typeof ids.principal === 'string' ? ids.principal : undefined,
+                      resources: Array.isArray(ids.resources) ? ids.resources.filter((r): r is string => typeof r === 'string') : undefined,
+                    }
+                  : undefined,
+              gitops: checkGitOpsRef('identity.gitops', identityIn?.gitops),
+            }
+          : undefined,
+        serving: serving
+          ? {
+              namespace: serving.namespace,
+              restUrl: serving.restUrl,
+              grpcUrl: serving.grpcUrl,
+              gatewayUrl: serving.gatewayUrl,
+              gitops: checkGitOpsRef('serving', {
+                branch: servingIn?.gitopsBranch,
+                commit: servingIn?.gitopsCommit,
+                url: serving.gitopsUrl,
+              }, { branch: 'serving.gitopsBranch', commit: 'serving.gitopsCommit', url: 'serving.gitopsUrl' }),
+            }
+          : undefined,
+      });
 
       await audited(
         auditor,
@@ -434,12 +553,15 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
         {
           eventId: 'catalog-entities-registered',
           severityLevel: 'medium',
-          meta: { entityRefs, owner: project.owner, location: origin, repoUrl: input.repoUrl },
+          meta: { entityRefs, owner: project.owner, location: origin, repoUrl: input.repoUrl, files: [CATALOG_INFO_FILE, PROVISIONING_RECORD_FILE] },
         },
         async () => {
           const commit = await publisher.commitFiles({
             repoUrl: input.repoUrl,
-            files: [{ path: CATALOG_INFO_FILE, content }],
+            files: [
+              { path: CATALOG_INFO_FILE, content },
+              { path: PROVISIONING_RECORD_FILE, content: record },
+            ],
             message: `Register ${project.name} in the catalog\n\nRequested by ${ctx.user?.ref ?? 'unknown'} (${taskUrl}).`,
             author: initiatorAuthor(ctx.user as Parameters<typeof initiatorAuthor>[0]),
           });

@@ -32,20 +32,29 @@ export interface GithubClientDeps {
 
 /** Parses `github.com?owner=<org>&repo=<repo>` (the scaffolder's repoUrl form). */
 export function parseGithubRepoUrl(repoUrl: string, integrations: ScmIntegrationRegistry): Required<GithubRepo> {
+  if (typeof repoUrl !== 'string' || repoUrl.length > 500) {
+    throw new InputError('repoUrl must be a string of at most 500 characters such as github.com?owner=<org>&repo=<repo>');
+  }
   let url: URL;
   try {
     url = new URL(`https://${repoUrl}`);
   } catch {
-    throw new InputError(`repoUrl "${repoUrl}" must look like github.com?owner=<org>&repo=<repo>`);
+    throw new InputError(`repoUrl "${String(repoUrl).slice(0, 80)}" must look like github.com?owner=<org>&repo=<repo>`);
   }
   const owner = url.searchParams.get('owner');
   const repo = url.searchParams.get('repo');
   if (!owner || !repo) {
-    throw new InputError(`repoUrl "${repoUrl}" must name owner and repo: github.com?owner=<org>&repo=<repo>`);
+    throw new InputError(`repoUrl "${repoUrl.slice(0, 80)}" must name owner and repo: github.com?owner=<org>&repo=<repo>`);
+  }
+  const githubName = /^[A-Za-z0-9_.-]{1,100}$/;
+  for (const [part, value] of [['owner', owner], ['repo', repo]]) {
+    if (!githubName.test(value) || value === '.' || value === '..') {
+      throw new InputError(`repoUrl ${part} "${value.slice(0, 80)}" is not a GitHub name: use letters, digits, ".", "_" and "-" (at most 100), e.g. github.com?owner=acme&repo=fraud-detector`);
+    }
   }
   if (!integrations.github.byHost(url.host)) {
     throw new InputError(
-      `repoUrl "${repoUrl}": no GitHub integration is configured for host "${url.host}" (integrations.github in app-config)`,
+      `repoUrl "${repoUrl.slice(0, 80)}": no GitHub integration is configured for host "${url.host}" (integrations.github in app-config)`,
     );
   }
   return { host: url.host, owner, repo };

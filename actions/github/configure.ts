@@ -42,6 +42,8 @@ export interface GithubConfigureActionOptions {
 
 const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]{0,99}$/;
 const ENV_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
+const TEAM_SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
+const SERVICE_ACCOUNT = /^[A-Za-z0-9@._:/+=,-]{1,512}$/;
 
 function status(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null ? (error as { status?: number }).status : undefined;
@@ -133,13 +135,47 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
       const { host, owner: org, repo } = parseGithubRepoUrl(input.repoUrl, integrations);
       const project = deriveProject({ name: input.name, owner: input.owner }, naming);
       const environments = input.environments ?? ['staging', 'production'];
+      if (!Array.isArray(environments) || environments.length > 20) {
+        throw new InputError('environments must be a list of at most 20 environment names, e.g. ["staging", "production"]');
+      }
       environments.forEach((e, i) => {
-        if (!ENV_NAME.test(e)) throw new InputError(`environments[${i}] "${String(e).slice(0, 40)}" is not a valid environment name (letters, digits, _ . -)`);
+        if (typeof e !== 'string' || !ENV_NAME.test(e)) {
+          throw new InputError(`environments[${i}] "${String(e).slice(0, 40)}" is not a valid environment name: use letters, digits, _ . - (e.g. "staging")`);
+        }
       });
+      const rulesetName = input.rulesetName ?? DEFAULT_RULESET_NAME;
+      if (typeof rulesetName !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9 ._-]{0,99}$/.test(rulesetName)) {
+        throw new InputError(`rulesetName "${String(rulesetName).slice(0, 40)}" is not a ruleset name: use up to 100 letters, digits, spaces, _ . -, e.g. "${DEFAULT_RULESET_NAME}"`);
+      }
+      const teamSlugs = input.teamSlugs ?? {};
+      if (typeof teamSlugs !== 'object' || teamSlugs === null || Array.isArray(teamSlugs)) {
+        throw new InputError('teamSlugs must be an object of group ref -> GitHub team slug, e.g. { "group:default/ml-platform": "ml-platform" }');
+      }
+      for (const [group, slug] of Object.entries(teamSlugs)) {
+        if (typeof slug !== 'string' || !TEAM_SLUG.test(slug)) {
+          throw new InputError(`teamSlugs.${group.slice(0, 80)}: "${String(slug).slice(0, 40)}" is not a GitHub team slug; use lowercase letters, digits, _ and -`);
+        }
+      }
+      if (input.serviceAccount !== undefined && (typeof input.serviceAccount !== 'string' || !SERVICE_ACCOUNT.test(input.serviceAccount))) {
+        throw new InputError(
+          `serviceAccount "${String(input.serviceAccount).slice(0, 40)}" is not a service account reference: use up to 512 of A-Z a-z 0-9 @ . _ : / + = , -, e.g. the identity step's serviceAccount.ref`,
+        );
+      }
+      if (input.endpoint !== undefined) {
+        let url: URL | undefined;
+        try {
+          url = typeof input.endpoint === 'string' && input.endpoint.length <= 1000 ? new URL(input.endpoint) : undefined;
+        } catch {
+          url = undefined;
+        }
+        if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+          throw new InputError(`endpoint "${String(input.endpoint).slice(0, 40)}" must be an http(s) URL of at most 1000 characters, e.g. the serving step's gatewayUrl`);
+        }
+      }
       const trust = readTrust(input.ciTrust);
       const slugOf = (group: string) => {
-        const slug = input.teamSlugs?.[group] ?? parseEntityRef(group).name.toLowerCase();
-        if (!/^[a-z0-9][a-z0-9_-]{0,99}$/.test(slug)) throw new InputError(`teamSlugs.${group}: "${slug}" is not a GitHub team slug`);
+        const slug = teamSlugs[group] ?? parseEntityRef(group).name.toLowerCase();
+        if (!TEAM_SLUG.test(slug)) throw new InputError(`teamSlugs.${group}: "${slug}" is not a GitHub team slug`);
         return slug;
       };
 
@@ -244,7 +280,6 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
       }
 
       // 3. Ruleset on the default branch requiring code-owner review (look before create; update in place).
-      const rulesetName = input.rulesetName ?? DEFAULT_RULESET_NAME;
       const ruleset = desiredRuleset(rulesetName);
       const { data: rulesets } = await octokit.rest.repos.getRepoRulesets({ owner: org, repo, per_page: 100, includes_parents: false });
       const found = rulesets.find(r => r.name === rulesetName && r.source_type !== 'Organization');

@@ -19,7 +19,7 @@ const HOST = 'local';
 export function parseLocalRepoUrl(repoUrl: string): { repo: string } {
   const [host, query = ''] = repoUrl.split('?', 2);
   if (host !== HOST) {
-    throw new InputError(`repoUrl "${repoUrl}" is not a local repository; use the form "local?repo=<name>"`);
+    throw new InputError(`repoUrl "${repoUrl.slice(0, 80)}" is not a local repository; use the form "local?repo=<name>"`);
   }
   const repo = new URLSearchParams(query).get('repo');
   return { repo: assertDnsLabel('repoUrl repo', repo ?? '') };
@@ -35,6 +35,10 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
 
   handles(repoUrl: string): boolean {
     return repoUrl.split('?', 1)[0] === HOST;
+  }
+
+  checkRepoUrl(repoUrl: string): void {
+    parseLocalRepoUrl(repoUrl);
   }
 
   repositoryPath(repoUrl: string): string {

@@ -1,7 +1,9 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { resolveSafeChildPath, type AuditorService } from '@backstage/backend-plugin-api';
+import fs from 'node:fs';
+import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { audited } from '../shared/audit';
+import { boundedString, workspacePath } from '../shared/input';
 import { initiatorAuthor } from '../shared/initiator';
 import { examples } from './publish.examples';
 import type { RepositoryPublisher } from './types';
@@ -11,11 +13,16 @@ export interface RepositoryPublishActionOptions {
   auditor: AuditorService;
 }
 
+/** Longest commit message accepted. */
+export const MAX_COMMIT_MESSAGE = 4096;
+
 export function findPublisher(publishers: RepositoryPublisher[], repoUrl: string): RepositoryPublisher {
   const publisher = publishers.find(p => p.handles(repoUrl));
+  // Refuse a repository name the publisher cannot use before anything is audited or written.
+  publisher?.checkRepoUrl?.(repoUrl);
   if (!publisher) {
     throw new InputError(
-      `repoUrl "${repoUrl}" names no repository host this backend publishes to; use "local?repo=<name>" on embedded defaults, or "github.com?owner=<org>&repo=<name>" for a GitHub host configured under integrations.github`,
+      `repoUrl "${repoUrl.slice(0, 80)}" names no repository host this backend publishes to; use "local?repo=<name>" on embedded defaults, or "github.com?owner=<org>&repo=<name>" for a GitHub host configured under integrations.github`,
     );
   }
   return publisher;
@@ -50,19 +57,17 @@ export function createRepositoryPublishAction(options: RepositoryPublishActionOp
         }),
     },
     async handler(ctx) {
-      const { repoUrl } = ctx.input;
+      const repoUrl = boundedString('repoUrl', ctx.input.repoUrl, 500, 'local?repo=fraud-detector');
       const sourcePath = ctx.input.sourcePath ?? '.';
-      const defaultBranch = ctx.input.defaultBranch ?? 'main';
-      const message = ctx.input.gitCommitMessage ?? 'Initial commit';
-      if (!/^[A-Za-z0-9._/-]+$/.test(defaultBranch) || defaultBranch.includes('..')) {
+      const defaultBranch = boundedString('defaultBranch', ctx.input.defaultBranch ?? 'main', 200, 'main');
+      const message = boundedString('gitCommitMessage', ctx.input.gitCommitMessage ?? 'Initial commit', MAX_COMMIT_MESSAGE, 'Initial commit');
+      if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/.test(defaultBranch) || defaultBranch.includes('..') || defaultBranch.endsWith('.lock')) {
         throw new InputError(`defaultBranch "${defaultBranch}" is not a valid branch name; use e.g. "main"`);
       }
       const publisher = findPublisher(publishers, repoUrl);
-      let sourceDir: string;
-      try {
-        sourceDir = resolveSafeChildPath(ctx.workspacePath, sourcePath);
-      } catch {
-        throw new InputError(`sourcePath "${sourcePath}" is outside the workspace; use a relative path such as "."`);
+      const sourceDir = workspacePath('sourcePath', ctx.workspacePath, sourcePath, '.');
+      if (!fs.statSync(sourceDir, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new InputError(`sourcePath "${sourcePath}" is not a folder in the workspace; give the folder to publish, e.g. "."`);
       }
       if (ctx.isDryRun) {
         ctx.logger.info(`Dry run: would publish ${sourcePath} to ${repoUrl}`);

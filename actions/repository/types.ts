@@ -52,6 +52,8 @@ export interface CatalogLocationSpec {
 export interface RepositoryPublisher {
   /** True when this publisher handles the given repoUrl. */
   handles(repoUrl: string): boolean;
+  /** Throws an InputError naming repoUrl when this publisher cannot use it (e.g. a bad repository name). */
+  checkRepoUrl?(repoUrl: string): void;
   publish(request: PublishRequest): Promise<PublishResult>;
   /** Adds or updates files on the default branch of an existing repository; no commit when nothing changed. */
   commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }>;

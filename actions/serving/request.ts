@@ -58,7 +58,9 @@ function int(field: string, value: unknown, min: number, max: number, fix: strin
 }
 
 function qty(field: string, value: unknown, max: string): string {
-  if (!isQuantity(value)) throw new InputError(`${field} ${JSON.stringify(value)} is not a Kubernetes quantity such as "500m", "2" or "4Gi"`);
+  if (!isQuantity(value)) {
+    throw new InputError(`${field} ${String(JSON.stringify(value)).slice(0, 80)} is not a Kubernetes quantity; use one such as "500m", "2" or "4Gi"`);
+  }
   if (parseQuantity(value)! <= 0) throw new InputError(`${field} must be greater than zero`);
   if (parseQuantity(value)! > parseQuantity(max)!) {
     throw new InputError(`${field} ${value} is above the platform's per-replica ceiling of ${max}; choose at most ${max}`);
@@ -86,10 +88,10 @@ export function resolveStorageUri(value: unknown, base: string, project: string)
 export function resolveServingSpec(request: ServingRequest, project: { name: string }, config: ServingConfig): ServingSpec {
   const environment = request.environment ?? config.environments[0];
   if (!config.environments.includes(environment)) {
-    throw new InputError(`environment "${environment}" is not offered; choose one of: ${config.environments.join(', ')}`);
+    throw new InputError(`environment "${String(environment).slice(0, 80)}" is not offered; choose one of: ${config.environments.join(', ')}`);
   }
   if (request.size !== undefined && !(request.size in config.sizes)) {
-    throw new InputError(`size "${request.size}" is unknown; choose small, medium or large`);
+    throw new InputError(`size "${String(request.size).slice(0, 40)}" is unknown; choose small, medium or large`);
   }
   const preset = config.sizes[request.size ?? 'small'];
   const { limits, quota } = config;
@@ -131,7 +133,7 @@ export function resolveServingSpec(request: ServingRequest, project: { name: str
     versions.forEach((v, i) => int(`versions[${i}]`, v, 1, Number.MAX_SAFE_INTEGER, 'use positive version numbers'));
     versionPolicy = { kind, versions: [...new Set(versions)].sort((a, b) => a - b) };
   } else {
-    throw new InputError(`versionPolicy "${kind}" is unknown; choose latest, all or specific`);
+    throw new InputError(`versionPolicy "${String(kind).slice(0, 40)}" is unknown; choose latest, all or specific`);
   }
   const versionLabels: Record<string, number> = {};
   for (const [label, version] of Object.entries(request.versionLabels ?? {})) {
@@ -147,6 +149,9 @@ export function resolveServingSpec(request: ServingRequest, project: { name: str
   }
 
   let batching: ServingSpec['batching'];
+  if (request.batching !== undefined && (typeof request.batching !== 'object' || request.batching === null || Array.isArray(request.batching))) {
+    throw new InputError('batching must be an object such as { "enabled": true, "maxBatchSize": 32 }');
+  }
   if (request.batching?.enabled) {
     const d = config.batching;
     const b = request.batching;

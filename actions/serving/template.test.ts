@@ -41,14 +41,25 @@ describe('templates/provision-endpoint', () => {
     access: DEFAULT_ACCESS_POLICY,
     gateway: readGatewayConfig(new ConfigReader({})),
   });
-  const entity = { metadata: { name: 'fraud-detector' }, spec: { owner: 'group:default/ml-platform', type: 'ai-model' } };
+  const entity = {
+    metadata: {
+      name: 'fraud-detector-model',
+      annotations: { 'tensorflow.ml-platform.io/model-name': 'fraud-detector', 'tensorflow.ml-platform.io/repo-url': 'local?repo=fraud-detector' },
+    },
+    spec: { owner: 'group:default/ml-platform', type: 'ai-model' },
+  };
 
   it('is a v1beta3 template picking ai-model Resources, then the serving action', () => {
     expect(template.apiVersion).toBe('scaffolder.backstage.io/v1beta3');
     expect(template.kind).toBe('Template');
     expect(template.spec.parameters[0].properties.model['ui:options'].catalogFilter).toEqual({ kind: 'Resource', 'spec.type': 'ai-model' });
-    expect(template.spec.steps.map((s: any) => s.action)).toEqual(['catalog:fetch', 'tensorflow:serving:provision']);
-    const sizes = template.spec.parameters[1].dependencies.sizing.oneOf[0].properties.size.enum;
+    expect(template.spec.steps.map((s: any) => s.action)).toEqual([
+      'catalog:fetch',
+      'tensorflow:identity:provision',
+      'tensorflow:serving:provision',
+      'tensorflow:catalog:register',
+    ]);
+    const sizes = template.spec.parameters[2].dependencies.sizing.oneOf[0].properties.size.enum;
     expect(sizes).toEqual(Object.keys(serving.sizes));
   });
 
@@ -66,7 +77,7 @@ describe('templates/provision-endpoint', () => {
   ])('renders valid action input for %s sizing and runs it (dry run)', async (_mode, params, expected) => {
     const step = template.spec.steps.find((s: any) => s.id === 'serving');
     const context = {
-      parameters: { model: 'resource:default/fraud-detector', environment: 'staging', ...params },
+      parameters: { model: 'resource:default/fraud-detector-model', environment: 'staging', ...params },
       steps: { 'fetch-model': { output: { entity } } },
     };
     const input = render(step.input, context);

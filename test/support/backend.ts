@@ -135,6 +135,7 @@ export async function startBackend(options: TestBackendOptions = {}): Promise<Ru
       await new Promise(r => setTimeout(r, 1500));
       await backend.stop();
       await Promise.all(clients.map(c => c.destroy()));
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -36,7 +36,7 @@ export async function startCheckBackend(
             rules: [{ allow: ['Component', 'System', 'API', 'Resource', 'Location', 'Template', 'Group', 'User'] }],
             locations: [
               { type: 'file', target: path.join(repoRoot, 'dev/catalog/org.yaml') },
-              ...sampleCatalogs.map(target => ({ type: 'file', target })),
+              ...stageSampleCatalogs(sampleCatalogs, path.join(dataDir, 'repos')).map(target => ({ type: 'file', target })),
             ],
           },
           tensorflow: {
@@ -59,6 +59,26 @@ export async function startCheckBackend(
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A sample model made by the wizard lives in its repository's catalog-info.yaml, and
+ * tensorflow:catalog:register refuses to take an entity over from another location. So a
+ * sample file whose entities name a local repository (`tensorflow.ml-platform.io/repo-url:
+ * local?repo=<name>`) is copied there and registered from there, as the wizard would have.
+ */
+export function stageSampleCatalogs(files: string[], reposDir: string): string[] {
+  return files.map(file => {
+    const repoUrl = parseAllDocuments(fs.readFileSync(file, 'utf8'))
+      .map(d => d.toJS()?.metadata?.annotations?.['tensorflow.ml-platform.io/repo-url'])
+      .find((u: unknown) => typeof u === 'string' && u.startsWith('local?'));
+    const repo = repoUrl ? new URLSearchParams(repoUrl.split('?', 2)[1]).get('repo') : null;
+    if (!repo || !/^[a-z0-9-]+$/.test(repo)) return file;
+    const target = path.join(reposDir, repo, 'catalog-info.yaml');
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(file, target);
+    return target;
+  });
 }
 
 /** Entity refs (kind/namespace/name) declared in the sample catalog files. */
