@@ -85,6 +85,7 @@ export const tensorflowModule = createBackendModule({
             auditor,
             naming,
             catalogConfig,
+            access,
             baseUrl: appBaseUrl,
             authorizeInitiator: args => authorizeInitiator({ ...args, catalog, policy: access }).then(() => undefined),
           }),

@@ -2,6 +2,7 @@
  * Benchmark entry (`npm run bench [-- name ...]`). Each benchmark registers here; with no names, all run.
  * Speed claims live here, never in timed tests.
  */
+import { createModelLoadBenchmark } from './load';
 import { smokeBenchmark } from './smoke';
 
 export interface Benchmark {
@@ -10,7 +11,7 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-const benchmarks: Benchmark[] = [smokeBenchmark];
+const benchmarks: Benchmark[] = [smokeBenchmark, createModelLoadBenchmark];
 
 async function main(argv: string[]) {
   const unknown = argv.filter((a) => !benchmarks.some((b) => b.name === a));

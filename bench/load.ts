@@ -155,10 +155,9 @@ export async function loadBenchmark(levels = [4, 8]): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  const levels = process.argv.slice(2).map(Number).filter(n => n > 0);
-  loadBenchmark(levels.length ? levels : undefined).catch(e => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+export const createModelLoadBenchmark = {
+  name: 'load',
+  description:
+    'many "Create new model" tasks at once on one dev backend: tasks/min, p50/p95 task time, peak memory, file handles left; then twice the concurrency',
+  run: () => loadBenchmark(),
+};

@@ -2,9 +2,9 @@ import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/
 import { RequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
 import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry';
 import { parseEntityRef } from '@backstage/catalog-model';
-import { stringify } from 'yaml';
 import type { GatewayGrant, ProjectGrants } from '../access/grants';
-import { DEFAULT_PATH_TEMPLATE, ownedPathPattern, renderGitOpsPath } from '../gitops/config';
+import { DEFAULT_PATH_TEMPLATE, ownedPathPattern } from '../gitops/config';
+import { manifestFiles, manifestYaml, type ManifestLike } from '../gitops/manifests';
 import type { GitOpsFile } from '../gitops/types';
 import type { ModelProject } from '../shared/naming';
 import { serverSelector } from '../serving/manifests';
@@ -204,13 +204,9 @@ export function buildGatewayManifests(
   return manifests;
 }
 
-function plain(manifest: GatewayManifest): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(manifest.toJSON()));
-}
-
 /** Serialises one manifest at the edge: sorted keys, no anchors. */
 export function gatewayManifestYaml(manifest: GatewayManifest): string {
-  return stringify(plain(manifest), { sortMapEntries: true, aliasDuplicateObjects: false, lineWidth: 0 });
+  return manifestYaml(manifest as unknown as ManifestLike);
 }
 
 /** Files `projects/<namespace>/gateway/<kind>-<name>.yaml` (under the GitOps path template), sorted by path. */
@@ -219,18 +215,7 @@ export function gatewayManifestFiles(
   project: ModelProject,
   pathTemplate: string = DEFAULT_PATH_TEMPLATE,
 ): GitOpsFile[] {
-  return manifests
-    .map(m => ({
-      path: renderGitOpsPath(pathTemplate, {
-        namespace: project.namespace,
-        project: project.name,
-        area: GATEWAY_AREA,
-        kind: m.kind.toLowerCase(),
-        name: m.metadata!.name!,
-      }),
-      content: gatewayManifestYaml(m),
-    }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return manifestFiles(manifests as unknown as ManifestLike[], project, GATEWAY_AREA, pathTemplate);
 }
 
 /** The GitOps paths this area owns for a project (files there that we no longer generate are removed). */

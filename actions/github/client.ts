@@ -28,6 +28,31 @@ export interface GithubClientDeps {
   octokitOptions?: Record<string, unknown>;
   /** Rate-limit retries before giving up (default 2). */
   maxRateLimitRetries?: number;
+  /**
+   * Transient failures (5xx, and other statuses not in `doNotRetry`): attempts after the first
+   * (default 3) and the delay unit in ms (default 1000; attempt n waits n² units). Tests pass 1 ms.
+   */
+  retry?: { retries?: number; retryAfterBaseValue?: number };
+  /** Delay unit in ms for rate-limit waits (GitHub's retry-after is in seconds; default 1000). */
+  rateLimitRetryAfterBaseValue?: number;
+}
+
+/**
+ * Statuses never retried: client errors, and 409 (a conflict such as a stale file sha does not
+ * go away by sending the same request again). 403 rate limits are the throttling plugin's.
+ */
+export const GITHUB_DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 422, 451];
+
+/** Names GitHub, the request and the status in the error message (status, response are kept). */
+export function describeGithubErrors(octokit: GithubClient): GithubClient {
+  octokit.hook.error('request', (error, options) => {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && !/^GitHub /.test(error.message)) {
+      error.message = `GitHub ${options.method} ${options.url} failed with ${status}: ${error.message}`;
+    }
+    throw error;
+  });
+  return octokit;
 }
 
 /** Parses `github.com?owner=<org>&repo=<repo>` (the scaffolder's repoUrl form). */
@@ -92,7 +117,15 @@ export async function createGithubClient(target: GithubRepo, deps: GithubClientD
     },
   };
   const extra = deps.octokitOptions ?? {};
-  return new GithubOctokit({
+  const retryOptions = {
+    doNotRetry: GITHUB_DO_NOT_RETRY,
+    ...(deps.retry?.retries !== undefined ? { retries: deps.retry.retries } : {}),
+    ...(deps.retry?.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: deps.retry.retryAfterBaseValue } : {}),
+  };
+  if (deps.rateLimitRetryAfterBaseValue !== undefined) {
+    (throttle as ThrottlingOptions & { retryAfterBaseValue?: number }).retryAfterBaseValue = deps.rateLimitRetryAfterBaseValue;
+  }
+  const octokit = new GithubOctokit({
     auth: token,
     baseUrl: integration.config.apiBaseUrl,
     userAgent: 'backstage-scaffolder-tensorflow',
@@ -103,6 +136,8 @@ export async function createGithubClient(target: GithubRepo, deps: GithubClientD
       error: (message: string) => logger?.error(message),
     },
     ...extra,
+    retry: { ...retryOptions, ...((extra.retry as object | undefined) ?? {}) },
     throttle: { ...throttle, ...((extra.throttle as object | undefined) ?? {}) } as ThrottlingOptions,
   });
+  return describeGithubErrors(octokit);
 }

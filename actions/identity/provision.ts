@@ -4,13 +4,14 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import yaml from 'yaml';
 import { authorizeInitiator } from '../access/authorize';
 import type { AccessPolicy } from '../access/config';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
+import { DEFAULT_PATH_TEMPLATE, ownedPathPattern, renderGitOpsPath } from '../gitops/config';
+import { manifestYaml } from '../gitops/manifests';
 import type { GitOpsFile, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { audited } from '../shared/audit';
-import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
+import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
 import type { IdentityConfig } from './config';
 import { examples } from './provision.examples';
 import { lintManifests } from './lint';
@@ -35,14 +36,26 @@ const GROUP_ABBREV: Record<string, string> = {
   'iam.cnrm.cloud.google.com': 'gcp-iam',
 };
 
-/** GitOps files for the manifests: `projects/<ns>/identity/<group>-<kind>-<name>.yaml`, YAML with sorted keys. */
-export function identityFiles(namespace: string, manifests: Manifest[]): GitOpsFile[] {
+export const IDENTITY_AREA = 'identity';
+
+/**
+ * GitOps files for the manifests under the repository's path layout (default
+ * `projects/<ns>/identity/<group>-<kind>-<name>.yaml`): the API group prefix keeps
+ * same-named kinds of different clouds apart.
+ */
+export function identityFiles(project: ModelProject, manifests: Manifest[], pathTemplate: string = DEFAULT_PATH_TEMPLATE): GitOpsFile[] {
   return manifests.map(m => {
     const group = m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '';
     const prefix = GROUP_ABBREV[group] ?? group.replace(/[^a-z0-9-]/g, '-');
     return {
-      path: `projects/${namespace}/identity/${prefix}-${m.kind.toLowerCase()}-${m.metadata.name}.yaml`,
-      content: yaml.stringify(m, { sortMapEntries: true }),
+      path: renderGitOpsPath(pathTemplate, {
+        namespace: project.namespace,
+        project: project.name,
+        area: IDENTITY_AREA,
+        kind: `${prefix}-${m.kind.toLowerCase()}`,
+        name: m.metadata.name,
+      }),
+      content: manifestYaml(m),
     };
   });
 }
@@ -66,6 +79,7 @@ function readRepository(value: unknown): RepositoryRef | undefined {
 
 export function createIdentityProvisionAction(options: IdentityProvisionActionOptions) {
   const { gitops, access, identity, naming, catalog, auditor } = options;
+  const pathTemplate = gitops.pathTemplate ?? DEFAULT_PATH_TEMPLATE;
   return createTemplateAction({
     id: IDENTITY_PROVISION_ACTION_ID,
     description:
@@ -136,7 +150,7 @@ export function createIdentityProvisionAction(options: IdentityProvisionActionOp
       if (findings.length > 0) {
         throw new Error(`Identity policy lint failed; nothing was proposed:\n${findings.map(f => `- [${f.rule}] ${f.message}`).join('\n')}`);
       }
-      const files = identityFiles(project.namespace, bundle.manifests);
+      const files = identityFiles(project, bundle.manifests, pathTemplate);
 
       ctx.output('serviceAccount', bundle.serviceAccount);
       ctx.output('grants', grants.groups);
@@ -190,7 +204,7 @@ export function createIdentityProvisionAction(options: IdentityProvisionActionOp
                 ].join('\n'),
                 files,
                 // Identity files of this project that are no longer generated (e.g. a revoked scope) are removed.
-                ownedPaths: new RegExp(`^projects/${project.namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/identity/[^/]+\\.yaml$`),
+                ownedPaths: ownedPathPattern(pathTemplate, { namespace: project.namespace, project: project.name, area: IDENTITY_AREA }),
                 initiator,
                 author: { name: initiator, email },
                 labels: ['tensorflow', 'identity'],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
@@ -78,6 +79,13 @@ async function writeReportAtomically(file: string, report: SmokeReport): Promise
   const tmp = `${file}.${process.pid}.tmp`;
   await fs.promises.writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
   await fs.promises.rename(tmp, file);
+}
+
+/** Carries a failing report out of the checkpoint, so that the failure is not reused on retry. */
+class FailedSmoke extends Error {
+  constructor(readonly report: SmokeReport) {
+    super('smoke inference failed');
+  }
 }
 
 const positiveInt = (field: string, v: unknown, min: number, max: number): number | undefined => {
@@ -195,8 +203,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
       }
 
       let report: SmokeReport;
-      try {
-        report = await runSmoke({
+      const smoke = () => runSmoke({
           modelDir,
           displayPath,
           format: format as FormatOption,
@@ -212,10 +219,28 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
           dryRun: ctx.isDryRun,
           signal: ctx.signal,
         });
+      try {
+        // A retried task reuses a passing report (the repository and the catalog must tell the same
+        // latencies); a failing one is re-run. Keyed by everything that shapes the report.
+        const key = `tensorflow.model.validate.v1.${createHash('sha256')
+          .update(JSON.stringify([displayPath, format, device, runs, warmupRuns, seed, input.signatureName ?? null, latencyBudgetMs ?? null, input.tolerance ?? null, input.inputs ?? null, input.expectOutputs ?? null, reportPath]))
+          .digest('hex')
+          .slice(0, 16)}`;
+        report = ctx.isDryRun
+          ? await smoke()
+          : ((await ctx.checkpoint({
+              key,
+              fn: async () => {
+                const r = await smoke();
+                if (!r.passed) throw new FailedSmoke(r);
+                return r as unknown as JsonObject;
+              },
+            })) as unknown as SmokeReport);
       } catch (e) {
-        if (e instanceof SmokeInputError) throw new InputError(`${e.field ? `${e.field}: ` : ''}${e.message}`);
-        if (e instanceof ModelFormatError) throw new InputError(`${input.modelUrl ? 'modelUrl' : 'modelPath'}: ${e.message}`);
-        throw e;
+        if (e instanceof FailedSmoke) report = e.report;
+        else if (e instanceof SmokeInputError) throw new InputError(`${e.field ? `${e.field}: ` : ''}${e.message}`);
+        else if (e instanceof ModelFormatError) throw new InputError(`${input.modelUrl ? 'modelUrl' : 'modelPath'}: ${e.message}`);
+        else throw e;
       }
 
       const outputs = {

@@ -10,7 +10,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { deriveProject } from '../shared/naming';
 import { readServingConfig, type ServingConfig } from './config';
-import { manifestFiles } from './files';
+import { servingManifestFiles as manifestFiles } from './files';
 import { validateInferenceService, type InferenceService } from './kserve';
 import { buildServingManifests, modelConfigText, ownerLabelValue } from './manifests';
 import { resolveServingSpec, type ServingRequest } from './request';

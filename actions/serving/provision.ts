@@ -11,7 +11,7 @@ import type { AccessPolicy } from '../access/config';
 import { buildGatewayManifests, gatewayManifestFiles, gatewayOwnedPaths, type GatewayConfig } from '../gateway';
 import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
 import type { ServingConfig } from './config';
-import { manifestFiles, servingOwnedPaths } from './files';
+import { servingManifestFiles, servingOwnedPaths } from './files';
 import { buildServingManifests, servingImage, type ServingEndpoints } from './manifests';
 import { resolveServingSpec, type ServingRequest, type ServingSpec } from './request';
 import { examples } from './provision.examples';
@@ -133,7 +133,7 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
         project,
         pathTemplate,
       );
-      const files = [...manifestFiles(manifests, project, pathTemplate), ...gatewayFiles].sort((a, b) =>
+      const files = [...servingManifestFiles(manifests, project, pathTemplate), ...gatewayFiles].sort((a, b) =>
         a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
       );
       const paths = files.map(f => f.path);

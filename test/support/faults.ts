@@ -75,6 +75,10 @@ export async function registerTemplateVariant(
 
 /** The register step also records the identity step's workload identity and both GitOps commits. */
 export function recordEverything(template: any): void {
+  // create-model passes modelPath: model AND modelUrl for an existing model, which the validate
+  // action refuses ("give either modelPath or modelUrl"); modelPath defaults to "model" anyway.
+  const validate = template.spec.steps.find((s: any) => s.id === 'validate');
+  delete validate.input.modelPath;
   const register = template.spec.steps.find((s: any) => s.id === 'register');
   register.input.serving.gitopsBranch = '${{ steps.serving.output.branch }}';
   register.input.serving.gitopsCommit = '${{ steps.serving.output.commit }}';
