@@ -10,8 +10,9 @@ import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 
 /** Octokit with the retry and throttling plugins: the one GitHub client type of this module. */
-export const GithubOctokit = Octokit.plugin(retry, throttling);
-export type GithubClient = InstanceType<typeof GithubOctokit>;
+const GithubOctokit = Octokit.plugin(retry, throttling);
+/** What callers use of the client: the REST methods (the plugins work inside requests). */
+export type GithubClient = Octokit;
 
 export interface GithubRepo {
   host: string;

@@ -93,6 +93,18 @@ describe('Create new model on a real backend', () => {
       expect.objectContaining({ entityRef: 'component:default/fraud-detector-endpoint' }),
     ]));
 
+    // every output link resolves: local URLs exist on disk, entity refs in the catalog
+    for (const link of links) {
+      if (link.entityRef) {
+        const [kind, rest] = link.entityRef.split(':');
+        const [ns, name] = rest.split('/');
+        expect((await api(backend.baseUrl, `/api/catalog/entities/by-name/${kind}/${ns}/${name}`)).status).toBe(200);
+      } else {
+        expect(link.url).toMatch(/^file:\/\//);
+        expect(fs.existsSync(new URL(link.url!).pathname)).toBe(true);
+      }
+    }
+
     const ours = backend.auditor.ours();
     expect(ours.filter(e => e.status === 'succeeded').map(e => e.eventId)).toEqual(
       expect.arrayContaining([

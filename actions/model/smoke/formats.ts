@@ -58,13 +58,19 @@ export async function loadModel(rt: Runtime, dir: string, options: LoadOptions =
   const detected = detectFormat(dir);
   const format = options.format && options.format !== 'auto' ? options.format : detected;
   if (format !== detected) throw new ModelFormatError(`format '${format}' was requested but '${dir}' holds a ${detected}`);
-  switch (format) {
-    case 'layers-model':
-      return loadLayers(rt, dir, options.signatureName);
-    case 'graph-model':
-      return loadGraph(rt, dir, options.signatureName);
-    case 'saved-model':
-      return loadSaved(rt, dir, options.signatureName);
+  try {
+    switch (format) {
+      case 'layers-model':
+        return await loadLayers(rt, dir, options.signatureName);
+      case 'graph-model':
+        return await loadGraph(rt, dir, options.signatureName);
+      case 'saved-model':
+        return await loadSaved(rt, dir, options.signatureName);
+    }
+  } catch (e) {
+    if (e instanceof ModelFormatError || e instanceof SmokeInputError) throw e;
+    // tfjs' own load errors (e.g. a truncated weight shard) do not say that loading failed.
+    throw new ModelFormatError(`the ${format} could not be loaded (corrupt or incomplete model files?): ${(e as Error)?.message ?? String(e)}`);
   }
 }
 

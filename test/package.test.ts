@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startTestBackend, mockServices } from '@backstage/backend-test-utils';
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { repoRoot } from './support/backend';
+
+/**
+ * What `npm pack` ships is what a Backstage backend loads: the built module (npm test builds
+ * it first), the skeletons, the templates and the config schema.
+ */
+describe('the packed package', () => {
+  const distIndex = path.join(repoRoot, 'dist/actions/index.js');
+
+  it('contains the built module, bins, skeletons, templates and config schema', () => {
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: repoRoot, encoding: 'utf8' }));
+    const files: string[] = packed.files.map((f: { path: string }) => f.path);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/actions/index.js',
+        'dist/actions/index.d.ts',
+        'dist/actions/model/smoke/cli.js',
+        'dist/actions/cli/create-model.js',
+        'config.d.ts',
+        'templates/create-model/template.yaml',
+        'templates/provision-endpoint/template.yaml',
+        'skeletons/model-project/catalog-info.yaml.hbs',
+        'skeletons/model-project/.gitignore.hbs',
+        'skeletons/model-project/model/weights.bin',
+      ]),
+    );
+    expect(files.filter(f => /\.test\.|test\.fixtures|\/testing\//.test(f))).toEqual([]);
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    for (const bin of Object.values(pkg.bin) as string[]) expect(files).toContain(bin);
+    expect(pkg.backstage.role).toBe('backend-plugin-module');
+  });
+
+  it('loads in a Backstage backend from dist/ and registers every action', async () => {
+    expect(fs.existsSync(distIndex)).toBe(true);
+    const feature = require(distIndex).default;
+    const ids: string[] = [];
+    await startTestBackend({
+      extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a: any[]) => ids.push(...a.map(x => x.id)) }]],
+      features: [feature, catalogServiceMock.factory(), mockServices.rootConfig.factory({ data: {} })],
+    });
+    expect(ids.sort()).toEqual([
+      'tensorflow:catalog:register',
+      'tensorflow:github:configure',
+      'tensorflow:identity:provision',
+      'tensorflow:model:create',
+      'tensorflow:model:validate',
+      'tensorflow:repository:publish',
+      'tensorflow:serving:provision',
+    ]);
+  });
+});
