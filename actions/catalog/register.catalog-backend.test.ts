@@ -1,3 +1,5 @@
+import { authorizeInitiator } from '../access/authorize';
+import { DEFAULT_ACCESS_POLICY } from '../access/config';
 /**
  * The action against the real catalog backend (SQLite, in-process): real addLocation,
  * real 409 on re-run, real processing, relations read back. The lead's end-to-end test
@@ -90,6 +92,7 @@ describe('tensorflow:catalog:register against the real catalog', () => {
       catalogConfig: { ...DEFAULT_CATALOG_CONFIG, waitTimeoutSeconds: 30 },
       baseUrl: 'http://localhost:3000',
       pollIntervalMs: 200,
+      authorizeInitiator: args => authorizeInitiator({ ...args, catalog, policy: DEFAULT_ACCESS_POLICY }).then(() => undefined),
     });
     const input = {
       name: 'fraud-detector',

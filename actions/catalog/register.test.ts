@@ -1,3 +1,5 @@
+import { authorizeInitiator } from '../access/authorize';
+import { DEFAULT_ACCESS_POLICY } from '../access/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Entity } from '@backstage/catalog-model';
@@ -11,7 +13,7 @@ import { DEFAULT_CATALOG_CONFIG, type CatalogConfig } from './config';
 import { ANNOTATIONS } from './entities';
 import { createCatalogRegisterAction, type CatalogRegisterActionOptions } from './register';
 import { examples } from './register.examples';
-import { FileCatalog } from './testing/fileCatalog';
+import { FileCatalog } from '../../test/support/fileCatalog';
 
 const group = (name: string, members: string[] = []): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -69,7 +71,9 @@ async function setup(opts: { catalog?: FileCatalog; catalogConfig?: Partial<Cata
     catalogConfig: { ...DEFAULT_CATALOG_CONFIG, ...opts.catalogConfig },
     baseUrl: 'http://localhost:3000/',
     pollIntervalMs: 5,
-    authorizeInitiator: opts.authorizeInitiator,
+    authorizeInitiator:
+      opts.authorizeInitiator ??
+      (args => authorizeInitiator({ ...args, catalog: catalog.service(), policy: DEFAULT_ACCESS_POLICY }).then(() => undefined)),
   });
   const repoDir = path.join(root, 'fraud-detector');
   const commits = async () => Number((await git(['rev-list', '--count', 'HEAD'], { cwd: repoDir })).stdout.trim());

@@ -29,7 +29,7 @@ import {
 } from './entities';
 import { catalogEntityNames } from './names';
 import { normaliseSignature, type ModelSignature, type NormalisedSignature } from './openapi';
-import { requireOwnerMembership, verifyOwner, type AuthorizeInitiator } from './owner';
+import { verifyOwner, type AuthorizeInitiator } from './owner';
 import { validateEntities } from './validate';
 import { PROVISIONING_RECORD_FILE, serialiseProvisioningRecord, type GitOpsChangeRef } from './provisioning';
 import { examples } from './register.examples';
@@ -47,9 +47,9 @@ export interface CatalogRegisterActionOptions {
   catalogConfig: CatalogConfig;
   /**
    * Checks that the initiator may register for the owner (member of the owner group, or admin
-   * scope). Default: direct membership of the owner group, no admin bypass.
+   * scope): module.ts injects the access policy's `authorizeInitiator`, the same check identity uses.
    */
-  authorizeInitiator?: AuthorizeInitiator;
+  authorizeInitiator: AuthorizeInitiator;
   /** App base URL for links, e.g. `https://backstage.example.com`. */
   baseUrl: string;
   /**
@@ -285,7 +285,7 @@ async function refuseSteal(
 
 export function createCatalogRegisterAction(options: CatalogRegisterActionOptions) {
   const { catalog, publishers, auditor, naming, catalogConfig, baseUrl } = options;
-  const authorize = options.authorizeInitiator ?? requireOwnerMembership;
+  const authorize = options.authorizeInitiator;
   const intervalMs = options.pollIntervalMs ?? 500;
 
   return createTemplateAction({

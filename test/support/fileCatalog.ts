@@ -82,6 +82,9 @@ export class FileCatalog {
       async getEntities(request, opts) {
         return self.inMemory().getEntities(request, opts);
       },
+      async getEntitiesByRefs(request, opts) {
+        return self.inMemory().getEntitiesByRefs(request, opts);
+      },
       async addLocation(location) {
         self.calls.push(`addLocation ${location.type}:${location.target}`);
         const spec = { type: location.type ?? 'url', target: location.target };
