@@ -1,6 +1,5 @@
 import {
   ANNOTATION_SOURCE_LOCATION,
-  parseEntityRef,
   stringifyEntityRef,
   type Entity,
 } from '@backstage/catalog-model';

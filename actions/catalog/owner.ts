@@ -1,12 +1,11 @@
 import {
   parseEntityRef,
-  RELATION_MEMBER_OF,
   stringifyEntityRef,
   type Entity,
 } from '@backstage/catalog-model';
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { InputError } from '@backstage/errors';
 
 /** Classic edit distance (insert/delete/substitute = 1). */
 export function levenshtein(a: string, b: string): number {

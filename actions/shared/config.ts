@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
-import { DNS_LABEL } from './naming';
 import type { ProjectNamingOptions } from './naming';
 
 /** Fails backend start-up with the offending key named. */

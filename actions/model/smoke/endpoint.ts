@@ -7,25 +7,14 @@ import { DEFAULT_TOLERANCE, SmokeAbortedError } from './engine';
 import { buildInputs } from './inputs';
 import { feedSpecs, signatureFromSignatureDef } from './signature';
 import { flattenNested, nest, parseTfJson } from './tfjson';
-import type { CheckResult, ExplicitInputs, OutputExpectation, SmokeReport, Tolerance } from './types';
+import type { CheckResult, SmokeCheckOptions, SmokeReport } from './types';
 
-export interface EndpointSmokeOptions {
+export interface EndpointSmokeOptions extends SmokeCheckOptions {
   /** Base URL of the REST API, e.g. http://127.0.0.1:8501 */
   endpoint: string;
   model: string;
   version?: string;
   label?: string;
-  signatureName?: string;
-  runs?: number;
-  warmupRuns?: number;
-  seed?: number;
-  inputs?: ExplicitInputs;
-  intMax?: number;
-  tolerance?: Partial<Tolerance>;
-  latencyBudgetMs?: number;
-  expectOutputs?: Record<string, OutputExpectation>;
-  dryRun?: boolean;
-  signal?: AbortSignal;
   /** How long to wait for a version to become AVAILABLE (default 30 s). */
   availableTimeoutMs?: number;
   pollIntervalMs?: number;

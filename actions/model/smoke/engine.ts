@@ -9,31 +9,15 @@ import { checkDeterministic, checkExpectations, checkFinite, checkLatency, check
 import { loadModel, savedModelNeedsNative, detectFormat, type LoadedModel } from './formats';
 import { buildInputs, type InputData } from './inputs';
 import { feedSpecs } from './signature';
-import type { CheckResult, ExplicitInputs, FormatOption, OutputExpectation, SmokeReport, Tolerance } from './types';
+import type { CheckResult, FormatOption, SmokeCheckOptions, SmokeReport, Tolerance } from './types';
 
-export interface SmokeOptions {
+export interface SmokeOptions extends SmokeCheckOptions {
   /** Folder holding saved_model.pb, or model.json + weight shards. */
   modelDir: string;
   format?: FormatOption;
   device?: DevicePolicy;
   /** Pure-JS backend when no native package is used. Default `auto` (wasm, cpu if wasm cannot start). */
   jsBackend?: JsBackend;
-  /** Timed runs (default 20). */
-  runs?: number;
-  /** Untimed runs before timing (default 2, at least 1). */
-  warmupRuns?: number;
-  signatureName?: string;
-  seed?: number;
-  inputs?: ExplicitInputs;
-  /** Integer inputs are synthesised in [0, intMax). */
-  intMax?: number;
-  tolerance?: Partial<Tolerance>;
-  /** Fails the `latency` check when p95 exceeds it. */
-  latencyBudgetMs?: number;
-  expectOutputs?: Record<string, OutputExpectation>;
-  /** Read the signature only; no inference. */
-  dryRun?: boolean;
-  signal?: AbortSignal;
   /** Injected runtime (tests, bench); loaded from `device`/`jsBackend` otherwise. */
   runtime?: Runtime;
   /** Report path shown in the report (the model folder as the caller named it). */

@@ -43,6 +43,26 @@ export interface Tolerance {
   relative: number;
 }
 
+/** What a smoke check runs and checks, the same for a model on disk and a serving endpoint. */
+export interface SmokeCheckOptions {
+  signatureName?: string;
+  /** Timed runs (default 20). */
+  runs?: number;
+  /** Untimed runs before timing (default 2, at least 1). */
+  warmupRuns?: number;
+  seed?: number;
+  inputs?: ExplicitInputs;
+  /** Integer inputs are synthesised in [0, intMax). */
+  intMax?: number;
+  tolerance?: Partial<Tolerance>;
+  /** Fails the `latency` check when p95 exceeds it. */
+  latencyBudgetMs?: number;
+  expectOutputs?: Record<string, OutputExpectation>;
+  /** Read the signature only; no inference. */
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
 export interface CheckResult {
   id: 'outputs' | 'finite' | 'deterministic' | 'no-leak' | 'latency' | 'expected-output' | 'available';
   passed: boolean;
