@@ -73,15 +73,3 @@ export async function registerTemplateVariant(
   return `template:default/${name}`;
 }
 
-/** The register step also records the identity step's workload identity and both GitOps commits. */
-export function recordEverything(template: any): void {
-  // create-model passes modelPath: model AND modelUrl for an existing model, which the validate
-  // action refuses ("give either modelPath or modelUrl"); modelPath defaults to "model" anyway.
-  const validate = template.spec.steps.find((s: any) => s.id === 'validate');
-  delete validate.input.modelPath;
-  const register = template.spec.steps.find((s: any) => s.id === 'register');
-  register.input.serving.gitopsBranch = '${{ steps.serving.output.branch }}';
-  register.input.serving.gitopsCommit = '${{ steps.serving.output.commit }}';
-  register.input.identity.identities = '${{ steps.identity.output.identities }}';
-  register.input.identity.gitops = '${{ steps.identity.output.gitops }}';
-}
