@@ -14,6 +14,7 @@ import yaml from 'yaml';
 import { allowedScopesFor } from '../access/grants';
 import type { AccessPolicy } from '../access/config';
 import { audited } from '../shared/audit';
+import { projectName, projectOwner } from '../shared/inputProperties';
 import { initiatorAuthor } from '../shared/initiator';
 import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
 import type { CatalogLocationSpec, RepositoryPublisher } from '../repository/types';
@@ -303,8 +304,8 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
           tensorName: z.string().optional(),
         });
         return z.object({
-          name: z.string({ description: 'Project name (DNS-1123 label)' }),
-          owner: z.string({ description: 'Owner entity ref, e.g. group:default/ml-platform' }),
+          name: projectName(z),
+          owner: projectOwner(z),
           description: z.string({ description: 'One-line description of the model' }),
           system: z.string({ description: 'System entity ref or name' }).optional(),
           lifecycle: z.string({ description: 'Lifecycle (default from tensorflow.catalog.defaultLifecycle)' }).optional(),

@@ -11,6 +11,7 @@ import { GITHUB_PERMISSIONS, type AccessPolicy } from '../access/config';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
 import { CI_SUBJECT_CLAIM_KEYS } from '../identity/manifests';
 import { audited } from '../shared/audit';
+import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { parseGithubRepoUrl, type GithubClient, type GithubRepo } from './client';
 import {
@@ -93,8 +94,8 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
       input: z =>
         z.object({
           repoUrl: z.string().describe('github.com?owner=<org>&repo=<repo>'),
-          name: z.string().describe('Model project name'),
-          owner: z.string().describe('Owning group entity ref; its GitHub team (same slug) becomes code owner and reviewer'),
+          name: projectName(z),
+          owner: projectOwner(z).describe('Owning group entity ref; its GitHub team (same slug) becomes code owner and reviewer'),
           grants: grantsInput(z),
           teamSlugs: z.record(z.string(), z.string()).optional().describe('GitHub team slug per group ref when it differs from the group name'),
           environments: z.array(z.string()).optional().describe('Default: staging, production'),

@@ -11,6 +11,7 @@ import { DEFAULT_PATH_TEMPLATE, ownedPathPattern, renderGitOpsPath } from '../gi
 import { manifestYaml } from '../gitops/manifests';
 import type { GitOpsFile, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { audited } from '../shared/audit';
+import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
 import type { IdentityConfig } from './config';
 import { examples } from './provision.examples';
@@ -89,8 +90,8 @@ export function createIdentityProvisionAction(options: IdentityProvisionActionOp
     schema: {
       input: z =>
         z.object({
-          name: z.string().describe('Model project name (DNS-1123 label)'),
-          owner: z.string().describe('Owning group entity ref, e.g. group:default/ml-platform'),
+          name: projectName(z),
+          owner: projectOwner(z),
           grants: grantsInput(z),
           repository: z
             .object({

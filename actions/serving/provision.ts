@@ -5,6 +5,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { DEFAULT_PATH_TEMPLATE } from '../gitops/config';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { audited } from '../shared/audit';
+import { projectName, projectOwner } from '../shared/inputProperties';
 import { initiatorAuthor } from '../shared/initiator';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
 import type { AccessPolicy } from '../access/config';
@@ -72,8 +73,8 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
     schema: {
       input: z =>
         z.object({
-          name: z.string({ description: 'Model project name (DNS label), e.g. fraud-detector' }),
-          owner: z.string({ description: 'Owning group entity ref, e.g. group:default/ml-platform' }),
+          name: projectName(z),
+          owner: projectOwner(z),
           environment: z.string({ description: 'Target environment (one the platform offers)' }).optional(),
           size: z.enum(['small', 'medium', 'large'], { description: 'Size preset; explicit values below win' }).optional(),
           replicas: z.number({ description: 'Replicas (within the platform ceiling)' }).int().optional(),
