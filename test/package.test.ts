@@ -36,6 +36,15 @@ describe('the packed package', () => {
     expect(pkg.backstage.role).toBe('backend-plugin-module');
   });
 
+  it('loading the built module loads no TensorFlow (the smoke engine imports it lazily)', () => {
+    const count = execFileSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(distIndex)}); process.stdout.write(String(Object.keys(require.cache).filter(k => k.includes('@tensorflow')).length))`],
+      { encoding: 'utf8' },
+    );
+    expect(count).toBe('0');
+  });
+
   it('loads in a Backstage backend from dist/ and registers every action', async () => {
     expect(fs.existsSync(distIndex)).toBe(true);
     const feature = require(distIndex).default;
