@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { parseEntityRef } from '@backstage/catalog-model';
 import type { GitOpsChange } from './types';
+
+/** Team slugs to request review from: the owning group's name (GitHub team slug); none for a User owner. */
+export function reviewersFor(owner: string): string[] {
+  const ref = parseEntityRef(owner);
+  return ref.kind.toLowerCase() === 'group' ? [ref.name] : [];
+}
 
 /** Rejects changes that could escape the repository or carry nothing. */
 export function assertChange(change: GitOpsChange): void {

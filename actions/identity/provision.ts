@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { AuditorService } from '@backstage/backend-plugin-api';
-import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { authorizeInitiator } from '../access/authorize';
 import type { AccessPolicy } from '../access/config';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
+import { reviewersFor } from '../gitops/change';
 import { DEFAULT_PATH_TEMPLATE, ownedPathPattern, renderGitOpsPath } from '../gitops/config';
 import { manifestYaml } from '../gitops/manifests';
 import type { GitOpsFile, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { audited } from '../shared/audit';
+import { initiatorAuthor } from '../shared/initiator';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
 import type { IdentityConfig } from './config';
@@ -166,8 +167,6 @@ export function createIdentityProvisionAction(options: IdentityProvisionActionOp
       }
 
       const initiator = ctx.user?.ref ?? 'unknown';
-      const userName = ctx.user?.ref ? parseEntityRef(ctx.user.ref).name : 'backstage';
-      const email = (ctx.user?.entity?.spec?.profile as { email?: string } | undefined)?.email ?? `${userName}@users.noreply.backstage.invalid`;
       const digest = createHash('sha256')
         .update(JSON.stringify(files))
         .digest('hex')
@@ -207,9 +206,9 @@ export function createIdentityProvisionAction(options: IdentityProvisionActionOp
                 // Identity files of this project that are no longer generated (e.g. a revoked scope) are removed.
                 ownedPaths: ownedPathPattern(pathTemplate, { namespace: project.namespace, project: project.name, area: IDENTITY_AREA }),
                 initiator,
-                author: { name: initiator, email },
+                author: initiatorAuthor(ctx.user),
                 labels: ['tensorflow', 'identity'],
-                reviewers: [parseEntityRef(project.owner).name],
+                reviewers: reviewersFor(project.owner),
               }),
             res => ({ commit: res.commit, branch: res.branch, url: res.url, changed: res.changed }),
           );

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditorService } from '@backstage/backend-plugin-api';
-import { parseEntityRef } from '@backstage/catalog-model';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { reviewersFor } from '../gitops/change';
 import { DEFAULT_PATH_TEMPLATE } from '../gitops/config';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { audited } from '../shared/audit';
@@ -53,12 +53,6 @@ export function describeChange(
     ...files.map(f => `- \`${f}\``),
   ];
   return lines.join('\n');
-}
-
-/** Team slugs to request review from: the owning group's name (GitHub team slug). */
-export function reviewersFor(owner: string): string[] {
-  const ref = parseEntityRef(owner);
-  return ref.kind.toLowerCase() === 'group' ? [ref.name] : [];
 }
 
 export function createServingProvisionAction(options: ServingProvisionActionOptions) {
