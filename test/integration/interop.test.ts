@@ -39,7 +39,7 @@ describe('the model where people look: RHDH, Kubernetes plugin, TechDocs', () =>
               type: 'config',
               clusters: [
                 // never contacted: the in-memory cluster's fetcher answers for it
-                { name: 'test-cluster', url: 'http://127.0.0.1:9', authProvider: 'serviceAccount', serviceAccountToken: 'unused', skipMetricsLookup: true },
+                { name: 'test-cluster', url: 'http://127.0.0.1:9', authProvider: 'localKubectlProxy', skipMetricsLookup: true },
               ],
             },
           ],
