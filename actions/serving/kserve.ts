@@ -5,8 +5,8 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import { DNS_LABEL, type ModelProject } from '../shared/naming';
 import type { ServingConfig } from './config';
-import { readinessPath } from './probes';
 import type { ServingSpec } from './request';
+import { readinessPath } from './probes';
 
 /** The subset of KServe's InferenceService (serving.kserve.io/v1beta1) we generate. */
 export interface InferenceService {
@@ -62,10 +62,10 @@ export function buildInferenceService(
     spec: {
       predictor: {
         serviceAccountName: project.serviceAccount,
+        labels: { [KUBERNETES_ID]: kubernetesId(project) },
         automountServiceAccountToken: false,
         minReplicas: spec.replicas,
         maxReplicas: spec.replicas,
-        labels: { [KUBERNETES_ID]: kubernetesId(project) },
         securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
         ...(spec.gpus > 0 && Object.keys(config.gpuNodeSelector).length > 0 ? { nodeSelector: { ...config.gpuNodeSelector } } : {}),
         ...(spec.gpus > 0 ? { tolerations: config.gpuTolerations.map(t => ({ ...t }) as Record<string, string>) } : {}),
@@ -77,13 +77,13 @@ export function buildInferenceService(
           storageUri: spec.storageUri,
           runtimeVersion: `${config.imageTag}${spec.gpus > 0 ? '-gpu' : ''}`,
           protocolVersion: 'v1',
+          // The runtime's TF Serving REST port; metadata answers only for an AVAILABLE version (see readinessPath).
+          readinessProbe: { httpGet: { path: readinessPath(project, spec), port: 8080 }, periodSeconds: 10, failureThreshold: 3 },
           resources: {
             requests: { cpu: spec.cpu, memory: spec.memory, ...gpu },
             limits: { cpu: spec.cpu, memory: spec.memory, ...gpu },
           },
           securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
-          // The runtime's TF Serving REST port; metadata answers only for an AVAILABLE version (see readinessPath).
-          readinessProbe: { httpGet: { path: readinessPath(project, spec), port: 8080 }, periodSeconds: 10, failureThreshold: 3 },
         },
       },
     },

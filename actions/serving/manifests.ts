@@ -11,10 +11,10 @@ import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import type { ModelProject } from '../shared/naming';
 import type { PeerSelector, ServingConfig } from './config';
 import { buildInferenceService, validateInferenceService, type InferenceService } from './kserve';
-import { readinessPath } from './probes';
 import { multiplyQuantity, parseQuantity } from './quantity';
 import type { ServingSpec } from './request';
 import { toTextProto, type TextProtoMessage } from './textproto';
+import { readinessPath } from './probes';
 
 export const LABEL_PREFIX = 'ml-platform.io';
 export const OWNER_REF_ANNOTATION = `${LABEL_PREFIX}/owner-ref`;
