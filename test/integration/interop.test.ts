@@ -8,7 +8,7 @@ import { buildServingManifests } from '../../actions/serving/manifests';
 import { resolveServingSpec } from '../../actions/serving/request';
 import { git } from '../../actions/shared/git';
 import { deriveProject } from '../../actions/shared/naming';
-import { api, repoRoot, runTask, startBackend, waitFor, waitForCatalog, type RunningBackend } from '../support/backend';
+import { api, repoRoot, startBackend, waitFor, waitForCatalog, waitForTask, type RunningBackend } from '../support/backend';
 import { clusterObjects, InMemoryCluster, matchesSelector, parseLabelSelector, type K8sObject } from '../support/kubernetesCluster';
 import { catalogModuleRhdhAiModelServerApi, rhdhAiModelServerSchema } from '../support/rhdhKindLayer';
 import { entityKindSchemaValidator } from '@backstage/catalog-model';
@@ -50,15 +50,19 @@ describe('the model where people look: RHDH, Kubernetes plugin, TechDocs', () =>
     });
     await waitForCatalog(backend.baseUrl);
     catalog = new CatalogClient({ discoveryApi: { getBaseUrl: async () => `${backend.baseUrl}/api/catalog` } });
-    const task = await runTask(backend.baseUrl, 'template:default/create-model', {
+    const values = {
       name: 'fraud-detector',
       description: 'Scores card transactions for fraud',
       owner: 'group:default/ml-platform',
       system: '',
       lifecycle: 'experimental',
-    });
+    };
+    const created = await api(backend.baseUrl, '/api/scaffolder/v2/tasks', { method: 'POST', json: { templateRef: 'template:default/create-model', values } });
+    expect(created.status).toBe(201);
+    // the whole wizard (smoke inference included) on a shared 2-core machine: allow minutes, not seconds
+    const task = await waitForTask(backend.baseUrl, created.body.id, 240_000);
     expect({ status: task.status, error: task.error }).toEqual({ status: 'completed', error: undefined });
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await backend?.stop();
