@@ -106,6 +106,11 @@ export interface Config {
       };
       /** Batching defaults when a template turns batching on. */
       batching?: { maxBatchSize?: number; batchTimeoutMicros?: number; maxEnqueuedBatches?: number; numBatchThreads?: number };
+      /** Pod Security Admission on project namespaces: the level is always `restricted` (enforce, audit, warn). */
+      podSecurity?: {
+        /** Version label value: `latest` or `v1.<minor>`. Default `latest`. */
+        version?: string;
+      };
     };
 
     /**
@@ -210,6 +215,8 @@ export interface Config {
       };
       aws?: {
         accountId: string;
+        /** AWS region (e.g. eu-west-1); required for CI trust on AWS (the workflow's AWS_REGION variable). */
+        region?: string;
         /** EKS OIDC provider without scheme (IRSA), e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC. */
         oidcProvider?: string;
         /** EKS cluster name (Pod Identity). */

@@ -10,6 +10,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import type { ModelProject } from '../shared/naming';
 import type { PeerSelector, ServingConfig } from './config';
 import { buildInferenceService, validateInferenceService, type InferenceService } from './kserve';
+import { podSecurityLabels, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './podsecurity';
 import { multiplyQuantity, parseQuantity } from './quantity';
 import type { ServingSpec } from './request';
 import { toTextProto, type TextProtoMessage } from './textproto';
@@ -248,19 +249,8 @@ function rolloutStrategy(spec: ServingSpec, config: ServingConfig) {
   };
 }
 
-const podSecurityContext = {
-  runAsNonRoot: true,
-  runAsUser: 1000,
-  runAsGroup: 1000,
-  fsGroup: 1000,
-  seccompProfile: { type: 'RuntimeDefault' as const },
-};
-const containerSecurityContext = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-};
+const podSecurityContext = restrictedPodSecurityContext();
+const containerSecurityContext = { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: true };
 
 function tfServing(project: ModelProject, spec: ServingSpec, config: ServingConfig, labels: Record<string, string>, annotations: Record<string, string>) {
   const ns = project.namespace;
@@ -365,7 +355,11 @@ export function buildServingManifests(project: ModelProject, spec: ServingSpec, 
   const manifests: ServingManifest[] = [
     // istio-injection: the gateway's RequestAuthentication and AuthorizationPolicy only apply to pods with a sidecar
     new Namespace({
-      metadata: { name: ns, labels: { ...labels, 'kubernetes.io/metadata.name': ns, 'istio-injection': 'enabled' }, annotations },
+      metadata: {
+        name: ns,
+        labels: { ...labels, 'kubernetes.io/metadata.name': ns, 'istio-injection': 'enabled', ...podSecurityLabels(config.podSecurityVersion) },
+        annotations,
+      },
     }),
   ];
   const { policies, quota, limitRange } = isolation(project, spec, config, labels);
