@@ -20,9 +20,9 @@ import { createModelValidateAction } from './model/validate';
 import { createRepositoryPublishAction } from './repository/publish';
 import { GithubRepositoryPublisher } from './repository/github';
 import { LocalRepositoryPublisher } from './repository/local';
-import { readServingConfig } from './serving/config';
+import { readServingConfig, servingPlatformNamespaces } from './serving/config';
 import { createServingProvisionAction } from './serving/provision';
-import { readLocalRepositoryRoot, readNamingOptions } from './shared/config';
+import { configError, readLocalRepositoryRoot, readNamingOptions, reservedNamespaceClash } from './shared/config';
 import { packageRoot } from './shared/paths';
 
 /**
@@ -50,6 +50,8 @@ export const tensorflowModule = createBackendModule({
         const access = readAccessPolicy(config);
         const identity = readIdentityConfig(config);
         const serving = readServingConfig(config);
+        const clash = reservedNamespaceClash(naming.namespacePrefix, servingPlatformNamespaces(serving));
+        if (clash) throw configError('namespacePrefix', `"${naming.namespacePrefix}" ${clash}; choose a prefix of your own, such as "ml-"`);
         const gateway = readGatewayConfig(config);
         const catalogConfig = readCatalogConfig(config);
         const smokeDefaults = readSmokeDefaults(config);

@@ -1,5 +1,6 @@
 import type { Config } from '@backstage/config';
 import { DNS_LABEL } from '../shared/naming';
+import { networkDefaults, readNetworkConfig, type NetworkConfig } from './network';
 import { POD_SECURITY_VERSION } from './podsecurity';
 import { isQuantity, parseQuantity } from './quantity';
 
@@ -51,6 +52,8 @@ export interface ServingConfig {
   batching: { maxBatchSize: number; batchTimeoutMicros: number; maxEnqueuedBatches: number; numBatchThreads: number };
   /** Pod Security Admission version pinned on every project namespace (`latest` or `v1.<minor>`); the level is always `restricted`. */
   podSecurityVersion: string;
+  /** The flows allowed past default-deny (`tensorflow.serving.network`). */
+  network: NetworkConfig;
 }
 
 const KEY = 'tensorflow.serving';
@@ -87,6 +90,7 @@ export const SERVING_DEFAULTS: ServingConfig = {
   },
   batching: { maxBatchSize: 32, batchTimeoutMicros: 2000, maxEnqueuedBatches: 100, numBatchThreads: 4 },
   podSecurityVersion: 'latest',
+  network: networkDefaults('other', 'none', 'pvc'),
 };
 
 function labels(section: Config | undefined, key: string, fallback: Record<string, string>): Record<string, string> {
@@ -273,5 +277,13 @@ export function readServingConfig(config: Config): ServingConfig {
     sizes,
     batching,
     podSecurityVersion,
+    network: readNetworkConfig(config, modelStorageBaseUri),
   };
+}
+
+/** Namespaces the platform's peers live in; no project may be named into one. */
+export function servingPlatformNamespaces(config: ServingConfig): string[] {
+  return [config.gateway.namespace, config.dns.namespace, config.metricsScraper?.namespace, config.network.mesh.istiod.namespace].filter(
+    (n): n is string => typeof n === 'string',
+  );
 }

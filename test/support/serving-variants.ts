@@ -74,14 +74,14 @@ export function variantAppConfig(v: Variant, extra: Record<string, unknown> = {}
   };
 }
 
-export function variantConfig(v: Variant): ServingConfig {
-  return readServingConfig(new ConfigReader(variantAppConfig(v) as JsonObject));
+export function variantConfig(v: Variant, extra: Record<string, unknown> = {}): ServingConfig {
+  return readServingConfig(new ConfigReader(variantAppConfig(v, extra) as JsonObject));
 }
 
 export const variantProject: ModelProject = deriveProject({ name: 'fraud-detector', owner: 'group:default/ml-platform' }, { namespacePrefix: 'ml-' });
 
-export function buildVariant(v: Variant) {
-  const config = variantConfig(v);
+export function buildVariant(v: Variant, extra: Record<string, unknown> = {}) {
+  const config = variantConfig(v, extra);
   const request: ServingRequest = { replicas: v.replicas, gpus: v.gpus, cpu: '2', memory: '4Gi', ...(v.batching ? { batching: { enabled: true } } : {}) };
   const spec = resolveServingSpec(request, variantProject, config);
   return { config, spec, ...buildServingManifests(variantProject, spec, config) };
