@@ -12,6 +12,7 @@ import { createGithubClient } from './github/client';
 import { createGithubConfigureAction } from './github/configure';
 import { readGitOpsConfig } from './gitops/config';
 import { createGitOpsTarget } from './gitops';
+import { assertCiContractConfig } from './identity/ci-contract';
 import { readIdentityConfig } from './identity/config';
 import { createIdentityProvisionAction } from './identity/provision';
 import { readSmokeDefaults } from './model/config';
@@ -50,6 +51,7 @@ export const tensorflowModule = createBackendModule({
         const access = readAccessPolicy(config);
         const identity = readIdentityConfig(config);
         const serving = readServingConfig(config);
+        const ci = assertCiContractConfig(identity, serving.modelStorageBaseUri);
         const clash = reservedNamespaceClash(naming.namespacePrefix, servingPlatformNamespaces(serving));
         if (clash) throw configError('namespacePrefix', `"${naming.namespacePrefix}" ${clash}; choose a prefix of your own, such as "ml-"`);
         const gateway = readGatewayConfig(config);
@@ -68,7 +70,7 @@ export const tensorflowModule = createBackendModule({
         ];
 
         scaffolder.addActions(
-          createModelCreateAction({ skeletonsDir, auditor }),
+          createModelCreateAction({ skeletonsDir, auditor, ci }),
           createModelValidateAction({ urlReader, auditor, defaults: smokeDefaults }),
           createRepositoryPublishAction({ publishers, auditor }),
           createGithubConfigureAction({
@@ -79,7 +81,7 @@ export const tensorflowModule = createBackendModule({
             catalog,
             auditor,
           }),
-          createIdentityProvisionAction({ gitops, access, identity, naming, catalog, auditor }),
+          createIdentityProvisionAction({ gitops, access, identity, naming, catalog, auditor, modelStorageBaseUri: serving.modelStorageBaseUri }),
           createServingProvisionAction({ gitops, serving, naming, auditor, access, gateway }),
           createCatalogRegisterAction({
             catalog,

@@ -19,6 +19,7 @@ import {
   currentTeamPermission,
   desiredEnvironment,
   desiredRuleset,
+  desiredVariables,
   environmentMatches,
   oidcSubjectMatches,
   planVariables,
@@ -196,9 +197,7 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         );
       }
 
-      const variables: Record<string, string> = { ...(trust?.variables ?? {}) };
-      if (input.serviceAccount) variables.SERVICE_ACCOUNT = input.serviceAccount;
-      if (input.endpoint) variables.MODEL_ENDPOINT = input.endpoint;
+      const variables = desiredVariables(trust?.variables, { serviceAccount: input.serviceAccount, endpoint: input.endpoint });
       for (const [k, v] of Object.entries(variables)) {
         if (!VARIABLE_NAME.test(k)) throw new InputError(`variable name "${k.slice(0, 40)}" must be upper-case letters, digits and _`);
         if (typeof v !== 'string' || v.length === 0 || v.length > 1000) throw new InputError(`variable ${k} must be a non-empty string`);

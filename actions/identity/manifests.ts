@@ -3,6 +3,7 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import type { ProjectGrants } from '../access/grants';
 import type { ModelProject } from '../shared/naming';
+import { ciContract, ciVariableValues } from './ci-contract';
 import { GITHUB_OIDC_ISSUER, TOKEN_MAX_SECONDS, TOKEN_MIN_SECONDS, type IdentityConfig } from './config';
 
 /** A manifest as a plain object; serialised at the edge. */
@@ -138,8 +139,11 @@ export function buildIdentityManifests(args: {
   grants: ProjectGrants;
   identity: IdentityConfig;
   repository?: RepositoryRef;
+  /** Where serving loads this project's model (`<modelStorageBaseUri>/<project>`): the CI contract's MODEL_STORAGE_URI. */
+  modelStorageUri?: string;
 }): IdentityBundle {
   const { project, grants, identity } = args;
+  const contract = ciContract(identity, args.modelStorageUri ?? '');
   const ns = project.namespace;
   const sa = project.serviceAccount;
   const manifests: Manifest[] = [];
@@ -235,10 +239,11 @@ export function buildIdentityManifests(args: {
         claimKeys: [...CI_SUBJECT_CLAIM_KEYS],
         subjects,
         audience,
-        variables: {
-          WORKLOAD_IDENTITY_PROVIDER: providerName,
-          CI_SERVICE_ACCOUNT: `${ciGsa}@${gke.projectId}.iam.gserviceaccount.com`,
-        },
+        variables: ciVariableValues(contract, {
+          workloadIdentityProvider: providerName,
+          ciServiceAccount: `${ciGsa}@${gke.projectId}.iam.gserviceaccount.com`,
+          modelStorageUri: args.modelStorageUri,
+        }),
       };
     }
   }
@@ -321,7 +326,7 @@ export function buildIdentityManifests(args: {
         claimKeys: [...CI_SUBJECT_CLAIM_KEYS],
         subjects,
         audience,
-        variables: { AWS_ROLE_ARN: ciArn },
+        variables: ciVariableValues(contract, { roleArn: ciArn, region: aws.region, modelStorageUri: args.modelStorageUri }),
       };
     }
   }

@@ -2,6 +2,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import type { JsonObject } from '@backstage/types';
+import { ciSkeletonValues, type CiContract } from '../identity/ci-contract';
 import { audited } from '../shared/audit';
 import { boundedString, workspacePath } from '../shared/input';
 import { assertDnsLabel, normaliseOwnerRef } from '../shared/naming';
@@ -12,6 +13,8 @@ export interface ModelCreateActionOptions {
   /** Folder holding the packaged skeletons (one folder per skeleton). */
   skeletonsDir: string;
   auditor: AuditorService;
+  /** The CI contract for the configured cloud; the skeleton gets it as the value `ci` (default: no deploy jobs). */
+  ci?: CiContract;
 }
 
 /** Longest string value a skeleton gets. */
@@ -37,6 +40,7 @@ function checkValues(values: JsonObject): void {
  */
 export function createModelCreateAction(options: ModelCreateActionOptions) {
   const { skeletonsDir, auditor } = options;
+  const ci = ciSkeletonValues(options.ci ?? { cloud: 'none', deploy: false, variables: [] });
   return createTemplateAction({
     id: 'tensorflow:model:create',
     description:
@@ -71,11 +75,13 @@ export function createModelCreateAction(options: ModelCreateActionOptions) {
     async handler(ctx) {
       const skeleton = boundedString('skeleton', ctx.input.skeleton, 200, 'model-project');
       const targetPath = ctx.input.targetPath ?? '.';
-      const values = (ctx.input.values ?? {}) as JsonObject;
+      // `ci` is the platform's, never the caller's: the workflow must read what the identity and github steps set.
+      const given = (ctx.input.values ?? {}) as JsonObject;
       const overwrite = ctx.input.overwrite ?? false;
-      if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+      if (typeof given !== 'object' || given === null || Array.isArray(given)) {
         throw new InputError('values must be an object of names to values, e.g. { name: "fraud-detector" }');
       }
+      const values = { ...given, ci } as JsonObject;
       if (typeof overwrite !== 'boolean') throw new InputError('overwrite must be true or false (default false)');
       checkValues(values);
       const targetDir = workspacePath('targetPath', ctx.workspacePath, targetPath, 'model');

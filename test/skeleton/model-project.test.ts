@@ -16,6 +16,8 @@ const sampleValues = {
   system: '',
   lifecycle: 'experimental',
   gpuRunnerLabel: 'gpu-a100',
+  // what tensorflow:model:create injects for GKE with gs:// storage (actions/identity/ci-contract.ts)
+  ci: { gcp: true, aws: false, deploy: true, cloud: 'gcp' },
 };
 const WORKFLOW = '.github/workflows/model.yaml';
 
@@ -91,9 +93,16 @@ describe('model-project skeleton', () => {
         workload_identity_provider: '${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}',
         service_account: '${{ vars.GCP_SERVICE_ACCOUNT }}',
       });
+      expect(workflow.jobs[job].steps.at(-1).env).toEqual({ TARGET: '${{ vars.MODEL_STORAGE_URI }}' });
     }
     expect(workflow.permissions).toEqual({ contents: 'read' });
     for (const f of files) expect({ file: f.path, secrets: /secrets\./.test(f.content.toString('latin1')) }).toEqual({ file: f.path, secrets: false });
+  });
+
+  it('pins every action by full commit SHA with the version in a comment', () => {
+    const lines = text(WORKFLOW).split('\n').filter(l => /^\s*(-\s+)?uses:/.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    for (const line of lines) expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
   });
 
   it('falls back to the "gpu" runner label when no gpuRunnerLabel is given', async () => {
