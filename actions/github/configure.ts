@@ -116,6 +116,12 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
             .optional()
             .describe('The ciTrust output of tensorflow:identity:provision; without it the OIDC subject is left unchanged'),
           rulesetName: z.string().optional().describe(`Default: ${DEFAULT_RULESET_NAME}`),
+          ruleset: z
+            .boolean()
+            .optional()
+            .describe(
+              'Create or update the no-bypass default-branch ruleset. Default true. The create-model template passes false in its first pass and applies the ruleset in its last step, after tensorflow:catalog:register has committed catalog-info.yaml to the default branch',
+            ),
         }),
       output: z =>
         z.object({
@@ -280,11 +286,16 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
       }
 
       // 3. Ruleset on the default branch requiring code-owner review (look before create; update in place).
+      // Deferred (ruleset: false) while later steps still commit to the default branch (docs/github.md).
+      const applyRuleset = input.ruleset ?? true;
+      if (typeof applyRuleset !== 'boolean') throw new InputError('ruleset must be true or false (default true)');
       const ruleset = desiredRuleset(rulesetName);
-      const { data: rulesets } = await octokit.rest.repos.getRepoRulesets({ owner: org, repo, per_page: 100, includes_parents: false });
+      const { data: rulesets } = applyRuleset ? await octokit.rest.repos.getRepoRulesets({ owner: org, repo, per_page: 100, includes_parents: false }) : { data: [] };
       const found = rulesets.find(r => r.name === rulesetName && r.source_type !== 'Organization');
       let rulesetId = found?.id;
-      if (found) {
+      if (!applyRuleset) {
+        ctx.logger.info(`Ruleset ${rulesetName} deferred (ruleset: false): a later step applies it once the default branch needs no more direct commits`);
+      } else if (found) {
         const { data: detail } = await octokit.rest.repos.getRepoRuleset({ owner: org, repo, ruleset_id: found.id });
         if (!rulesetMatches(detail as any, ruleset)) {
           await write(`ruleset ${rulesetName} (#${found.id}): update`, 'github-ruleset-set', 'high', { ruleset: rulesetName, id: found.id }, () =>
