@@ -9,6 +9,7 @@ import { parseIdentityConfig } from '../../actions/identity/config';
 import { buildIdentityManifests } from '../../actions/identity/manifests';
 import { createModelCreateAction } from '../../actions/model/create';
 import { deriveProject } from '../../actions/shared/naming';
+import { testProjectAccess } from '../../actions/access/project.test.fixtures';
 import { actionContext, mockAuditor } from '../support/actionContext';
 import { identitySection, type Cloud } from '../support/serving-variants';
 
@@ -41,10 +42,16 @@ function varsRead(workflow: any): { environment: Set<string>; repository: Set<st
 }
 
 async function renderWorkflow(contract: ReturnType<typeof assertCiContractConfig>) {
-  const action = createModelCreateAction({ skeletonsDir: path.join(repoRoot, 'skeletons'), auditor: mockAuditor(), ci: contract });
+  const action = createModelCreateAction({
+    skeletonsDir: path.join(repoRoot, 'skeletons'),
+    auditor: mockAuditor(),
+    naming: { namespacePrefix: 'ml-' },
+    projectAccess: testProjectAccess(),
+    ci: contract,
+  });
   // a caller-supplied `ci` value is ignored: the platform's contract wins
-  const values = { name: project.name, description: 'd', owner: project.owner, system: '', lifecycle: 'experimental', ci: { gcp: true, aws: true, deploy: true } };
-  const { ctx, workspacePath } = actionContext({ skeleton: 'model-project', values });
+  const values = { description: 'd', system: '', lifecycle: 'experimental', ci: { gcp: true, aws: true, deploy: true } };
+  const { ctx, workspacePath } = actionContext({ name: project.name, owner: project.owner, skeleton: 'model-project', values });
   await action.handler(ctx as any);
   return parseYaml(fs.readFileSync(path.join(workspacePath, '.github/workflows/model.yaml'), 'utf8'));
 }
