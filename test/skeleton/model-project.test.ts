@@ -73,15 +73,25 @@ describe('model-project skeleton', () => {
     expect(runs('train')).toContain('pip install -r requirements.txt');
     expect(runs('train')).toContain('python src/train.py');
     for (const line of text('requirements.txt').trim().split('\n')) expect(line).toMatch(/^[\w.-]+==[\w.]+$/);
-    expect(runs('smoke')).toMatch(/npx --no-install tf-smoke model\/ .*--json/);
+    expect(runs('smoke')).toMatch(/\.github\/smoke\/node_modules\/\.bin\/tf-smoke model\/ .*--json/);
     expect(workflow.jobs['deploy-staging'].environment).toBe('staging');
     expect(workflow.jobs['deploy-production'].environment).toBe('production');
     expect(workflow.jobs['deploy-production'].needs).toBe('deploy-staging');
   });
 
-  it('pins the smoke CLI to this package and its version', () => {
+  it('installs the smoke CLI (this package and version) with npm ci from a committed lockfile', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-    expect(parseYaml(text(WORKFLOW)).env.TF_SMOKE_PACKAGE).toBe(`${pkg.name}@${pkg.version}`);
+    const smoke = JSON.parse(text('.github/smoke/package.json'));
+    const lock = JSON.parse(text('.github/smoke/package-lock.json'));
+    expect(smoke.dependencies).toEqual({ [pkg.name]: pkg.version, '@tensorflow/tfjs-node-gpu': '4.22.0' });
+    expect(lock.packages[''].dependencies).toEqual(smoke.dependencies);
+    for (const [name, version] of Object.entries<string>(smoke.dependencies)) {
+      expect(lock.packages[`node_modules/${name}`]).toMatchObject({ version, integrity: expect.stringMatching(/^sha512-/) });
+    }
+    for (const [key, entry] of Object.entries<any>(lock.packages)) if (key) expect({ key, file: String(entry.resolved ?? '').startsWith('file:') }).toEqual({ key, file: false });
+    const runs = parseYaml(text(WORKFLOW)).jobs.smoke.steps.map((s: any) => s.run ?? '').join('\n');
+    expect(runs).toContain('npm ci --prefix .github/smoke');
+    expect(runs).not.toMatch(/npm install|--no-package-lock/);
   });
 
   it('deploys through OIDC: id-token: write, role and provider from vars, no secrets anywhere', () => {
