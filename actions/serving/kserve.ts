@@ -5,6 +5,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import { DNS_LABEL, type ModelProject } from '../shared/naming';
 import type { ServingConfig } from './config';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './podsecurity';
 import type { ServingSpec } from './request';
 import { readinessPath } from './probes';
 
@@ -66,7 +67,7 @@ export function buildInferenceService(
         automountServiceAccountToken: false,
         minReplicas: spec.replicas,
         maxReplicas: spec.replicas,
-        securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: restrictedPodSecurityContext(),
         ...(spec.gpus > 0 && Object.keys(config.gpuNodeSelector).length > 0 ? { nodeSelector: { ...config.gpuNodeSelector } } : {}),
         ...(spec.gpus > 0 ? { tolerations: config.gpuTolerations.map(t => ({ ...t }) as Record<string, string>) } : {}),
         ...(spec.batching
@@ -83,7 +84,7 @@ export function buildInferenceService(
             requests: { cpu: spec.cpu, memory: spec.memory, ...gpu },
             limits: { cpu: spec.cpu, memory: spec.memory, ...gpu },
           },
-          securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+          securityContext: restrictedContainerSecurityContext(),
         },
       },
     },
@@ -148,3 +149,14 @@ export function validateInferenceService(isvc: InferenceService, gpuResourceName
   check(!(gpus > 0 && !gpuRuntime), 'spec.predictor.model.runtimeVersion', 'is not GPU enabled but GPU resources are requested');
   check(!(gpus === 0 && gpuRuntime), 'spec.predictor.model.runtimeVersion', 'is GPU enabled but GPU resources are not requested');
 }
+
+/**
+ * KServe injects a `storage-initializer` init container for gs:// and s3:// models from the cluster's
+ * `default` ClusterStorageContainer, whose stock container sets no securityContext: under `restricted`
+ * its pods would be refused. The platform patches that ClusterStorageContainer with this
+ * securityContext (docs/serving.md, "Pod security").
+ */
+export const STORAGE_INITIALIZER_SECURITY_CONTEXT = {
+  ...restrictedContainerSecurityContext(),
+  runAsUser: 1000,
+};
