@@ -84,7 +84,7 @@ async function fetchInto(urlReader: UrlReaderService, url: string, targetDir: st
         urlReader,
         shardUrl,
         left,
-        (n) => groupBytesProblem(group, gi, actual + n) ?? new SmokeLimitError('maxWeightBytes', `the weight files are at least ${formatBytes(actual + n)}`, limits.maxWeightBytes),
+        (n) => groupBytesProblem(group, gi, actual + n, true) ?? new SmokeLimitError('maxWeightBytes', `the weight files are at least ${formatBytes(actual + n)}`, limits.maxWeightBytes),
         signal,
       );
       actual += data.length;

@@ -67,7 +67,7 @@ export function fsLoadHandler(tf: Tf, dir: string, limits: ReadLimits = DEFAULT_
           let actual = 0;
           for (const p of group.paths) {
             const tooLong = (size: number): Error =>
-              groupBytesProblem(declared, gi, actual + size) ??
+              groupBytesProblem(declared, gi, actual + size, true) ??
               new SmokeLimitError('maxWeightBytes', `the weight files hold more than ${formatBytes(actual + size)}`, limits.maxWeightBytes);
             const buf = await readInside(dir, shardPath(dir, p), `weight file ${JSON.stringify(p)}`, left, tooLong);
             actual += buf.length;

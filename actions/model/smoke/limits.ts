@@ -48,8 +48,8 @@ export const LIMIT_CEILINGS: Readonly<SmokeLimits> = Object.freeze({
 
 export const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as SmokeLimitKey[];
 
-/** `maxWeightBytes` → `max-weight-bytes` (the CLI flag). */
-export const limitFlag = (key: SmokeLimitKey) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** The CLI flag of a limit: `maxWeightBytes` → `max-weight-bytes`, `memoryMb` → `max-memory-mb`. */
+export const limitFlag = (key: SmokeLimitKey) => (key.startsWith('max') ? '' : 'max-') + key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export const limitConfigKey = (key: SmokeLimitKey) => `tensorflow.smoke.limits.${key}`;
 

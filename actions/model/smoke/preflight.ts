@@ -71,11 +71,11 @@ export function checkManifest(modelJson: unknown, limits: Pick<SmokeLimits, 'max
 }
 
 /** The bytes a group's shards hold must be what the manifest declares: longer or shorter is refused. */
-export function groupBytesProblem(group: ManifestGroup, index: number, actual: number): ModelRefusedError | undefined {
+export function groupBytesProblem(group: ManifestGroup, index: number, actual: number, partial = false): ModelRefusedError | undefined {
   const ok = group.declaredBytes === null ? actual >= group.minBytes : actual === group.declaredBytes;
   if (ok) return undefined;
   return new ModelRefusedError(
-    `the weight files of weightsManifest[${index}] (${group.paths.slice(0, 3).join(', ')}${group.paths.length > 3 ? ', …' : ''}) hold ${actual > (group.declaredBytes ?? Infinity) ? 'at least ' : ''}${formatBytes(actual)} ` +
+    `the weight files of weightsManifest[${index}] (${group.paths.slice(0, 3).join(', ')}${group.paths.length > 3 ? ', …' : ''}) hold ${partial ? 'at least ' : ''}${formatBytes(actual)} ` +
       `but model.json declares ${group.declaredBytes === null ? 'at least ' : ''}${formatBytes(group.minBytes)}; the files do not belong to this model.json (re-export or re-upload the model)`,
   );
 }
