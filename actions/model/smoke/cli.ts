@@ -99,7 +99,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (raw === undefined) continue;
       const n = Number(raw);
       const problem = limitProblem(k, n);
-      if (problem) throw new UsageError(`--${limitFlag(k)} ${problem.replace(/^is \S+/, `is '${raw}'`)}`);
+      if (problem) throw new UsageError(`--${limitFlag(k)} ${problem.replace(/^is [^;]+/, `is '${raw}'`)}`);
       limits[k] = n;
     }
     const inputs = v.inputs ? (JSON.parse(fs.readFileSync(v.inputs, 'utf8')) as ExplicitInputs) : undefined;

@@ -130,7 +130,9 @@ export function declaredInputs(modelJson: unknown, explicit: ExplicitInputs = {}
     const withShape = inputLayers.length ? inputLayers : layers.slice(0, 1);
     for (const l of withShape) {
       const c = l?.config ?? {};
-      found.push({ name: String(c.name ?? l?.name ?? 'input'), dtype: String(c.dtype ?? 'float32'), shape: dimsOf(c.batch_input_shape ?? c.batch_shape) });
+      // A Sequential's implicit input is named after its first layer.
+      const name = inputLayers.length ? String(c.name ?? 'input') : `${String(c.name ?? 'input')}_input`;
+      found.push({ name, dtype: String(c.dtype ?? 'float32'), shape: dimsOf(c.batch_input_shape ?? c.batch_shape) });
     }
   }
   return found.map(({ name, dtype, shape }) => {
