@@ -16,7 +16,7 @@ import { startBackend, waitForCatalog } from '../test/support/backend';
 import { heavyConvModel, saveLayers, denseClassifier } from '../test/support/smoke-models';
 
 const ROUNDS = 2;
-const INTERVAL_MS = 20;
+const INTERVAL_MS = 50;
 const IDLE_MS = 4000;
 const HEAVY = { size: 128, filters: 32, layers: 6 };
 const RUNS = 20;
