@@ -11,6 +11,7 @@ import { UrlReaders } from '@backstage/backend-defaults/urlReader';
 import { createModelValidateAction } from './validate';
 import { readSmokeDefaults } from './config';
 import { liveRunners } from './smoke/sandbox';
+import { testProjectAccess } from '../access/project.test.fixtures';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
 import { denseClassifier, heavyConvModel, hugeInputGraphModel, saveLayers, upsampleModel } from '../../test/support/smoke-models';
 import { startSmokeFileServer } from '../../test/support/smoke-file-server';
@@ -20,6 +21,8 @@ let files: Awaited<ReturnType<typeof startSmokeFileServer>>;
 let urlReader: ReturnType<typeof UrlReaders.default>;
 const dirs: Record<string, string> = {};
 
+const project = { name: 'fraud-detector', owner: 'group:default/ml-platform' };
+const naming = { namespacePrefix: 'ml-' };
 const tempModelDirs = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('tf-smoke-model-')).sort();
 let tempBefore: string[];
 
@@ -64,8 +67,8 @@ function workspaceWith(modelDir: string): string {
 
 /** Runs the action; returns the error, how long it took and how much the test process grew. */
 async function refused(input: Record<string, unknown>, opts: { workspacePath?: string; limits?: Record<string, number> } = {}) {
-  const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), defaults: { limits: opts.limits } });
-  const { ctx, workspacePath } = actionContext({ runs: 3, warmupRuns: 1, ...input }, { workspacePath: opts.workspacePath });
+  const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess(), defaults: { limits: opts.limits } });
+  const { ctx, workspacePath } = actionContext({ ...project, runs: 3, warmupRuns: 1, ...input }, { workspacePath: opts.workspacePath });
   const rss0 = process.memoryUsage().rss;
   const t0 = Date.now();
   const error = await action.handler(ctx as any).then(
@@ -154,9 +157,9 @@ describe('tensorflow:model:validate refuses hostile models', () => {
 
   it('a tokened model URL: the token reaches no log line, audit event, output or report', async () => {
     const auditor = mockAuditor();
-    const action = createModelValidateAction({ urlReader, auditor });
+    const action = createModelValidateAction({ urlReader, auditor, naming, projectAccess: testProjectAccess() });
     const secret = 's3cr3t-T0KEN';
-    const { ctx, outputs, workspacePath } = actionContext({ runs: 3, warmupRuns: 1, modelUrl: `${files.url}/dense/model.json?token=${secret}#k=${secret}` });
+    const { ctx, outputs, workspacePath } = actionContext({ ...project, runs: 3, warmupRuns: 1, modelUrl: `${files.url}/dense/model.json?token=${secret}#k=${secret}` });
     const logged = jest.spyOn(ctx.logger, 'info');
     await action.handler(ctx as any);
     const report = fs.readFileSync(path.join(workspacePath, 'smoke-report.json'), 'utf8');
@@ -184,8 +187,8 @@ describe('tensorflow:model:validate refuses hostile models', () => {
 
   it('cancel kills the runner', async () => {
     const ac = new AbortController();
-    const action = createModelValidateAction({ urlReader, auditor: mockAuditor() });
-    const { ctx } = actionContext({ runs: 100 }, { workspacePath: workspaceWith(dirs.heavy), signal: ac.signal });
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
+    const { ctx } = actionContext({ ...project, runs: 100 }, { workspacePath: workspaceWith(dirs.heavy), signal: ac.signal });
     const t0 = Date.now();
     setTimeout(() => ac.abort(), 1500);
     await expect(action.handler(ctx as any)).rejects.toThrow(/cancelled/);
