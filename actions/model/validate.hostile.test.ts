@@ -151,8 +151,8 @@ describe('tensorflow:model:validate refuses hostile models', () => {
   });
 
   it('a model whose output takes more memory than allowed: killed on its RSS', async () => {
-    const e = await refused({}, { workspacePath: workspaceWith(dirs.upsample), limits: { memoryMb: 200 } });
-    expect(e.message).toMatch(/the model used [\d.]+ MiB of memory; the smoke runner was stopped; the limit is 200 MiB \(tensorflow\.smoke\.limits\.memoryMb\)$/);
+    const e = await refused({}, { workspacePath: workspaceWith(dirs.upsample), limits: { memoryMb: 160 } });
+    expect(e.message).toMatch(/the model used [\d.]+ MiB of memory; the smoke runner was stopped; the limit is 160 MiB \(tensorflow\.smoke\.limits\.memoryMb\)$/);
   });
 
   it('a tokened model URL: the token reaches no log line, audit event, output or report', async () => {
