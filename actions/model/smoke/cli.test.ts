@@ -71,7 +71,7 @@ describe('tf-smoke CLI', () => {
 
   it('runs the model isolated under the same limits as the action, with flags; no third-party banner', async () => {
     const [cpu, input, wall, bad] = await Promise.all([
-      tfSmoke([m.dense, '--runs', '2', '--backend', 'cpu']),
+      tfSmoke([path.relative(repo, m.dense), '--runs', '2', '--backend', 'cpu']), // relative to the caller's folder
       tfSmoke([m.conv, '--max-input-bytes', '512']),
       tfSmoke([m.conv, '--runs', '2', '--max-wall-ms', '1']),
       tfSmoke([m.dense, '--max-memory-mb', '0']),

@@ -165,6 +165,8 @@ export type IsolatedSmokeOptions = RunnerOptions & { limits?: Partial<SmokeLimit
 
 /** runSmoke in a child process under the limits (preflight is the caller's, before reading further). */
 export function runSmokeIsolated(options: IsolatedSmokeOptions): Promise<SmokeReport> {
-  const { signal, ...payload } = options;
+  const { signal, ...rest } = options;
+  // The runner has its own working directory: a relative model folder is the caller's.
+  const payload: RunnerOptions = { ...rest, modelDir: path.resolve(rest.modelDir) };
   return runIsolated<SmokeReport, RunnerOptions>({ dir: __dirname, script: 'runner', payload, limits: options.limits, signal });
 }
