@@ -136,9 +136,12 @@ export function runIsolated<T, P = unknown>(options: IsolatedOptions<P>): Promis
         seeRss(m.rss);
       } else if (!outcome) {
         if (m.type === 'result') {
-          const size = Buffer.byteLength(JSON.stringify(m.value) ?? '');
+          const text = JSON.stringify(m.value) ?? 'null';
+          const size = Buffer.byteLength(text);
           if (size > limits.maxOutputBytes) breach('maxOutputBytes', `the smoke result is ${formatBytes(size)}`, limits.maxOutputBytes);
-          else outcome = { ok: true, value: m.value as T };
+          // Re-parsed with this realm's JSON: Node's IPC builds objects in its own realm, whose Array
+          // prototype differs from a vm context's (jest), and the scaffolder's templating refuses those.
+          else outcome = { ok: true, value: JSON.parse(text) as T };
         } else if (m.type === 'error') {
           outcome = { ok: false, error: revive(m.error) };
         }
