@@ -181,6 +181,26 @@ export interface Config {
       warmupRuns?: number;
       /** p95 latency budget in ms applied when a step gives none. Default: no budget. */
       latencyBudgetMs?: number;
+      /**
+       * What a model under validation may use. The model runs in a child process that is killed on
+       * a breach; sizes are checked from model.json before anything is read. See docs/smoke.md.
+       */
+      limits?: {
+        /** Wall time of one validation run (start, load, warm-up, timed runs), ms. Default 120000. */
+        wallMs?: number;
+        /** Resident memory (RSS) of the runner process, MiB (wasm memory included). Default 1024. */
+        memoryMb?: number;
+        /** Size of model.json, bytes. Default 33554432 (32 MiB). */
+        maxModelJsonBytes?: number;
+        /** Weight bytes, declared in the manifest and present (they must agree). Default 268435456 (256 MiB). */
+        maxWeightBytes?: number;
+        /** Weight shard files. Default 128. */
+        maxShards?: number;
+        /** Bytes of all input tensors of one inference (signature shape × batch × dtype size). Default 67108864 (64 MiB). */
+        maxInputBytes?: number;
+        /** Size of the runner's result (the report as JSON), bytes. Default 1048576 (1 MiB). */
+        maxOutputBytes?: number;
+      };
     };
 
     /**

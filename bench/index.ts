@@ -2,16 +2,14 @@
  * Benchmark entry (`npm run bench [-- name ...]`). Each benchmark registers here; with no names, all run.
  * Speed claims live here, never in timed tests.
  */
+import { isolationBenchmark } from './isolation';
 import { createModelLoadBenchmark } from './load';
 import { smokeBenchmark } from './smoke';
+import type { Benchmark } from './types';
 
-export interface Benchmark {
-  name: string;
-  description: string;
-  run(): Promise<void>;
-}
+export type { Benchmark } from './types';
 
-const benchmarks: Benchmark[] = [smokeBenchmark, createModelLoadBenchmark];
+const benchmarks: Benchmark[] = [smokeBenchmark, isolationBenchmark, createModelLoadBenchmark];
 
 async function main(argv: string[]) {
   const unknown = argv.filter((a) => !benchmarks.some((b) => b.name === a));

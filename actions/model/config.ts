@@ -1,6 +1,7 @@
 import type { Config } from '@backstage/config';
 import { configError } from '../shared/config';
 import type { SmokeDefaults } from './validate';
+import { LIMIT_KEYS, limitProblem, type SmokeLimits } from './smoke/limits';
 
 function positiveInt(config: Config, key: string, max: number): number | undefined {
   const value = config.getOptionalNumber(key);
@@ -28,7 +29,23 @@ export function readSmokeDefaults(root: Config): SmokeDefaults {
   if (runs !== undefined && maxRuns !== undefined && runs > maxRuns) {
     throw configError('smoke.runs', `(${runs}) is above smoke.maxRuns (${maxRuns})`);
   }
+  const limitsConfig = config.getOptionalConfig('limits');
+  let limits: Partial<SmokeLimits> | undefined;
+  if (limitsConfig) {
+    limits = {};
+    for (const key of limitsConfig.keys()) {
+      if (!(LIMIT_KEYS as string[]).includes(key)) throw configError(`smoke.limits.${key}`, `is not a known limit; use one of ${LIMIT_KEYS.join(', ')}`);
+    }
+    for (const key of LIMIT_KEYS) {
+      const value = limitsConfig.getOptional(key);
+      if (value === undefined) continue;
+      const problem = limitProblem(key, value);
+      if (problem) throw configError(`smoke.limits.${key}`, problem);
+      limits[key] = value as number;
+    }
+  }
   return {
+    limits,
     device: device as SmokeDefaults['device'],
     runs,
     maxRuns,

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { resolveSafeChildPath, type AuditorService, type UrlReaderService } from '@backstage/backend-plugin-api';
+import type { AuditorService, UrlReaderService } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import type { JsonObject } from '@backstage/types';
 import { audited } from '../shared/audit';
@@ -11,11 +12,20 @@ import { authorizeProject, type ProjectAccess } from '../access/project';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { examples } from './validate.examples';
-import { runSmoke, failureMessage } from './smoke/engine';
+import { failureMessage } from './smoke/engine';
 import { ModelFormatError } from './smoke/formats';
 import { SmokeInputError } from './smoke/signature';
 import type { DevicePolicy } from './smoke/backend';
 import type { ExplicitInputs, FormatOption, OutputExpectation, SmokeReport } from './smoke/types';
+import { withDefaults, SmokeLimitError, type SmokeLimits } from './smoke/limits';
+import { ModelRefusedError } from './smoke/modelfs';
+import { preflightLocal } from './smoke/preflight';
+import { redactError, redactUrl } from './smoke/redact';
+import { runSmokeIsolated } from './smoke/sandbox';
+import { fetchModelFromUrl } from './fetch-model';
+import { writeFileInside } from './report-file';
+
+export { fetchModelFromUrl } from './fetch-model';
 
 /** Defaults from the `tensorflow.smoke` config section (module.ts parses and injects them). */
 export interface SmokeDefaults {
@@ -24,6 +34,8 @@ export interface SmokeDefaults {
   maxRuns?: number;
   warmupRuns?: number;
   latencyBudgetMs?: number;
+  /** `tensorflow.smoke.limits`: what a model may use (defaults: DEFAULT_LIMITS in smoke/limits.ts). */
+  limits?: Partial<SmokeLimits>;
 }
 
 export interface ModelValidateActionOptions {
@@ -41,53 +53,6 @@ export const MODEL_VALIDATE_ACTION_ID = 'tensorflow:model:validate';
 const DEVICES = ['any', 'gpu', 'cpu'] as const;
 const FORMATS = ['auto', 'layers-model', 'graph-model', 'saved-model'] as const;
 export const DEFAULT_REPORT_PATH = 'smoke-report.json';
-
-/** A weight shard path from a remote model.json: a plain relative file name below the model folder. */
-function safeShardUrl(modelJsonUrl: string, p: string): string {
-  if (typeof p !== 'string' || !p || p.startsWith('/') || p.includes('\\') || /^[a-z][a-z0-9+.-]*:/i.test(p) || p.split('/').some((s) => s === '..' || s === '.' || s === '')) {
-    throw new InputError(`modelUrl: model.json lists weight shard '${p}', which is not a relative path inside the model folder`);
-  }
-  return new URL(p, modelJsonUrl).toString();
-}
-
-/**
- * Copies a model into `targetDir` through the UrlReader only: a model.json URL is read with
- * readUrl (plus its shards, resolved next to it); any other URL is read as a tree (readTree).
- */
-export async function fetchModelFromUrl(urlReader: UrlReaderService, url: string, targetDir: string, signal?: AbortSignal): Promise<void> {
-  const pathname = new URL(url).pathname;
-  if (pathname.endsWith('.json')) {
-    const res = await urlReader.readUrl(url, { signal: signal as never });
-    const buf = await res.buffer();
-    let modelJson: { weightsManifest?: Array<{ paths?: string[] }> };
-    try {
-      modelJson = JSON.parse(buf.toString('utf8'));
-    } catch {
-      throw new InputError(`modelUrl: ${url} is not a JSON model.json`);
-    }
-    const shards = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
-    const files: Array<[string, Buffer]> = [['model.json', buf]];
-    for (const p of shards) {
-      const shard = await urlReader.readUrl(safeShardUrl(url, p), { signal: signal as never });
-      files.push([p, await shard.buffer()]);
-    }
-    for (const [p, data] of files) {
-      const dest = resolveSafeChildPath(targetDir, p);
-      await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-      await fs.promises.writeFile(dest, data);
-    }
-    return;
-  }
-  const tree = await urlReader.readTree(url, { signal: signal as never });
-  await tree.dir({ targetDir });
-}
-
-async function writeReportAtomically(file: string, report: SmokeReport): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.promises.writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
-  await fs.promises.rename(tmp, file);
-}
 
 /** Carries a failing report out of the checkpoint, so that the failure is not reused on retry. */
 class FailedSmoke extends Error {
@@ -111,6 +76,7 @@ const positiveInt = (field: string, v: unknown, min: number, max: number): numbe
  */
 export function createModelValidateAction(options: ModelValidateActionOptions) {
   const { urlReader, auditor, defaults = {}, naming, projectAccess } = options;
+  const limits = withDefaults(defaults.limits);
   return createTemplateAction({
     id: MODEL_VALIDATE_ACTION_ID,
     description:
@@ -190,54 +156,60 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
         }
       }
 
-      let modelDir: string;
-      let displayPath: string;
-      if (input.modelUrl !== undefined) {
-        const modelUrl = boundedString('modelUrl', input.modelUrl, 2048, 'https://models.example.com/fraud-detector/model.json');
-        let parsed: URL;
-        try {
-          parsed = new URL(modelUrl);
-        } catch {
-          throw new InputError(`modelUrl "${modelUrl.slice(0, 80)}" is not a URL; give an http(s) URL of a model folder or model.json`);
-        }
-        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new InputError(`modelUrl must be an http(s) URL, got "${modelUrl.slice(0, 80)}"`);
-        modelDir = path.join(await ctx.createTemporaryDirectory(), 'model');
-        await fs.promises.mkdir(modelDir, { recursive: true });
-        try {
-          await fetchModelFromUrl(urlReader, modelUrl, modelDir, ctx.signal);
-        } catch (e) {
-          // The UrlReader refuses hosts outside backend.reading.allow (e.g. cloud metadata addresses).
-          if ((e as Error)?.name === 'NotAllowedError') throw new NotAllowedError(`modelUrl: ${(e as Error).message}`);
-          throw e;
-        }
-        displayPath = modelUrl;
-      } else {
-        displayPath = input.modelPath ?? 'model';
-        modelDir = workspacePath('modelPath', ctx.workspacePath, displayPath, 'model');
-      }
-
       let report: SmokeReport;
-      const smoke = () => runSmoke({
-          modelDir,
-          displayPath,
-          format: format as FormatOption,
-          device,
-          runs,
-          warmupRuns,
-          seed,
-          signatureName: input.signatureName,
-          latencyBudgetMs,
-          tolerance: input.tolerance !== undefined ? { absolute: input.tolerance } : undefined,
-          inputs: input.inputs as ExplicitInputs | undefined,
-          expectOutputs: input.expectOutputs as Record<string, OutputExpectation> | undefined,
-          dryRun: ctx.isDryRun,
-          signal: ctx.signal,
-        });
+      let modelDir: string;
+      // For a URL: with its credentials (query, userinfo) redacted, for logs, audit events, outputs and the report.
+      let displayPath = input.modelPath ?? 'model';
+      let tempDir: string | undefined;
       try {
+        if (input.modelUrl !== undefined) {
+          const modelUrl = boundedString('modelUrl', input.modelUrl, 2048, 'https://models.example.com/fraud-detector/model.json');
+          let parsed: URL;
+          try {
+            parsed = new URL(modelUrl);
+          } catch {
+            throw new InputError(`modelUrl "${redactUrl(modelUrl).slice(0, 80)}" is not a URL; give an http(s) URL of a model folder or model.json`);
+          }
+          if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new InputError(`modelUrl must be an http(s) URL, got "${redactUrl(modelUrl).slice(0, 80)}"`);
+          displayPath = redactUrl(modelUrl);
+          tempDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'tf-smoke-model-'));
+          modelDir = path.join(tempDir, 'model');
+          await fs.promises.mkdir(modelDir);
+          try {
+            await fetchModelFromUrl(urlReader, modelUrl, modelDir, { limits, signal: ctx.signal, inputs: input.inputs as ExplicitInputs | undefined });
+          } catch (e) {
+            // The UrlReader refuses hosts outside backend.reading.allow (e.g. cloud metadata addresses).
+            if ((e as Error)?.name === 'NotAllowedError') throw new NotAllowedError(`modelUrl: ${(e as Error).message}`);
+            throw e;
+          }
+        } else {
+          modelDir = workspacePath('modelPath', ctx.workspacePath, displayPath, 'model');
+        }
+
+        // Refuse before reading further: sizes, shard count, inputs, links out of the folder.
+        preflightLocal(modelDir, { limits, within: tempDir ?? ctx.workspacePath, inputs: input.inputs as ExplicitInputs | undefined });
+
+        const smoke = () => runSmokeIsolated({
+            modelDir,
+            displayPath,
+            format: format as FormatOption,
+            device,
+            runs,
+            warmupRuns,
+            seed,
+            signatureName: input.signatureName,
+            latencyBudgetMs,
+            tolerance: input.tolerance !== undefined ? { absolute: input.tolerance } : undefined,
+            inputs: input.inputs as ExplicitInputs | undefined,
+            expectOutputs: input.expectOutputs as Record<string, OutputExpectation> | undefined,
+            dryRun: ctx.isDryRun,
+            limits,
+            signal: ctx.signal,
+          });
         // A retried task reuses a passing report (the repository and the catalog must tell the same
         // latencies); a failing one is re-run. Keyed by everything that shapes the report.
         const key = `tensorflow.model.validate.v1.${createHash('sha256')
-          .update(JSON.stringify([displayPath, format, device, runs, warmupRuns, seed, input.signatureName ?? null, latencyBudgetMs ?? null, input.tolerance ?? null, input.inputs ?? null, input.expectOutputs ?? null, reportPath]))
+          .update(JSON.stringify([input.modelUrl ?? displayPath, format, device, runs, warmupRuns, seed, input.signatureName ?? null, latencyBudgetMs ?? null, input.tolerance ?? null, input.inputs ?? null, input.expectOutputs ?? null, reportPath]))
           .digest('hex')
           .slice(0, 16)}`;
         report = ctx.isDryRun
@@ -251,10 +223,14 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
               },
             })) as unknown as SmokeReport);
       } catch (e) {
+        const field = input.modelUrl !== undefined ? 'modelUrl' : 'modelPath';
         if (e instanceof FailedSmoke) report = e.report;
         else if (e instanceof SmokeInputError) throw new InputError(`${e.field ? `${e.field}: ` : ''}${e.message}`);
-        else if (e instanceof ModelFormatError) throw new InputError(`${input.modelUrl ? 'modelUrl' : 'modelPath'}: ${e.message}`);
-        else throw e;
+        else if (e instanceof ModelFormatError || e instanceof ModelRefusedError) throw new InputError(`${field}: ${redactError(e).message}`);
+        else if (e instanceof SmokeLimitError) throw new InputError(`${field}: the model was refused: ${redactError(e).message}`);
+        else throw redactError(e);
+      } finally {
+        if (tempDir) await fs.promises.rm(tempDir, { recursive: true, force: true });
       }
 
       const outputs = {
@@ -280,7 +256,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
             severityLevel: 'low',
             meta: { reportPath, model: displayPath, format: report.model.format, backend: report.backend, device: report.device.kind, passed: report.passed },
           },
-          () => writeReportAtomically(reportFile, report),
+          () => writeFileInside(ctx.workspacePath, reportFile, `${JSON.stringify(report, null, 2)}\n`),
           (): JsonObject => ({ failedChecks: report.checks.filter((c) => !c.passed).map((c) => c.id) }),
         );
       }

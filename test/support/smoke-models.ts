@@ -187,3 +187,51 @@ export async function buildSmokeModels(root: string) {
   dense.dispose();
   return dirs;
 }
+
+// ---- heavy and hostile models (sandbox tests, bench) ---------------------------------------------
+
+/**
+ * A conv net with few weights and a lot of compute: `layers` 3×3 convolutions of `filters` channels
+ * on a size×size×3 image ('same' padding), global average pooling, dense 10 softmax. At 128/32/6
+ * one inference takes a few hundred ms on wasm.
+ */
+export function heavyConvModel({ size = 128, filters = 32, layers = 6 } = {}): tfl.Sequential {
+  const m = tfl.sequential({ name: 'heavy_conv' });
+  for (let i = 0; i < layers; i++) {
+    m.add(tfl.layers.conv2d({ name: `conv${i}`, ...(i === 0 ? { inputShape: [size, size, 3] } : {}), filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 7 + i }) }));
+  }
+  m.add(tfl.layers.globalAveragePooling2d({ name: 'gap' }));
+  m.add(tfl.layers.dense({ name: 'probs', units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
+  return m;
+}
+
+/** No weights, a small input, a huge output: 64×64×3 upsampled by `factor` (80 → 5120×5120×3 float32, 300 MiB). */
+export function upsampleModel(factor = 80): tfl.Sequential {
+  const m = tfl.sequential({ name: 'upsample' });
+  m.add(tfl.layers.upSampling2d({ name: 'up', inputShape: [64, 64, 3], size: [factor, factor] }));
+  return m;
+}
+
+/** A graph model declaring a `rows`×`cols` float32 input (no batch dimension) and no weights. */
+export function hugeInputGraphModel(dir: string, rows = 60000, cols = 60000): string {
+  const modelJson = {
+    format: 'graph-model',
+    generatedBy: 'smoke-models test generator',
+    convertedBy: null,
+    modelTopology: {
+      node: [
+        { name: 'x', op: 'Placeholder', attr: { dtype: F, shape: { shape: dim([rows, cols]) } } },
+        { name: 'y', op: 'Relu', input: ['x'], attr: { T: F } },
+      ],
+      versions: { producer: 1395 },
+    },
+    signature: {
+      inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', tensorShape: dim([rows, cols]) } },
+      outputs: { y: { name: 'y:0', dtype: 'DT_FLOAT', tensorShape: dim([rows, cols]) } },
+    },
+    weightsManifest: [],
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(modelJson));
+  return dir;
+}

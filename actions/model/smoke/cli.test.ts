@@ -69,6 +69,24 @@ describe('tf-smoke CLI', () => {
     expect(usage.stderr).toMatch(/--runs must be a number/);
   });
 
+  it('runs the model isolated under the same limits as the action, with flags; no third-party banner', async () => {
+    const [cpu, input, wall, bad] = await Promise.all([
+      tfSmoke([path.relative(repo, m.dense), '--runs', '2', '--backend', 'cpu']), // relative to the caller's folder
+      tfSmoke([m.conv, '--max-input-bytes', '512']),
+      tfSmoke([m.conv, '--runs', '2', '--max-wall-ms', '1']),
+      tfSmoke([m.dense, '--max-memory-mb', '0']),
+    ]);
+    expect(cpu.code).toBe(0);
+    expect(cpu.stderr).toBe('');
+    expect(cpu.stdout).not.toMatch(/node backend|tfjs-node|=====/);
+    expect(input.code).toBe(2);
+    expect(input.stderr.trim()).toMatch(/^tf-smoke: the model's inputs need 1\.00 KiB per inference \(input 'conv_input' float32 \[1, 16, 16, 1\] alone 1\.00 KiB\); the limit is 512 bytes \(tensorflow\.smoke\.limits\.maxInputBytes\)$/);
+    expect(wall.code).toBe(2);
+    expect(wall.stderr).toMatch(/the smoke run took longer than 1 ms; the smoke runner was stopped; the limit is 1 ms \(tensorflow\.smoke\.limits\.wallMs\)/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--max-memory-mb is '0'; give a whole number from 1 to 65536/);
+  });
+
   it('importing the engine loads no TensorFlow', async () => {
     const out = await new Promise<string>((resolve, reject) => {
       const p = spawn(

@@ -8,10 +8,24 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DevicePolicy, JsBackend } from './backend';
-import { runSmoke } from './engine';
 import { runEndpointSmoke } from './endpoint';
+import { DEFAULT_LIMITS, LIMIT_KEYS, limitFlag, limitProblem, withDefaults, type SmokeLimits } from './limits';
+import { preflightLocal } from './preflight';
+import { redactText } from './redact';
 import { formatReport } from './report';
+import { runSmokeIsolated } from './sandbox';
 import type { ExplicitInputs, FormatOption, SmokeReport } from './types';
+
+const LIMIT_HELP: Record<keyof SmokeLimits, string> = {
+  wallMs: 'wall time of the run, ms',
+  memoryMb: 'resident memory of the runner, MiB',
+  maxModelJsonBytes: 'size of model.json',
+  maxWeightBytes: 'weight bytes (declared = present)',
+  maxShards: 'weight shard files',
+  maxInputBytes: 'bytes of the input tensors',
+  maxOutputBytes: 'size of the result (report JSON)',
+};
+const limitUsage = LIMIT_KEYS.map((k) => `  --${`${limitFlag(k)} N`.padEnd(26)}${LIMIT_HELP[k]} (default ${DEFAULT_LIMITS[k]})`).join('\n');
 
 export const USAGE = `usage: tf-smoke <model-dir> [options]
        tf-smoke --endpoint URL --model NAME [--version N] [options]
@@ -26,7 +40,9 @@ options:
   --inputs FILE               JSON file: { "<input>": { "values": [...], "shape": [...] } }
   --budget-ms N               fail when p95 latency exceeds N ms
   --dry-run                   read the signature only
-  --json                      print the full report as JSON`;
+  --json                      print the full report as JSON
+limits (the model runs in a child process, killed on a breach; same as tensorflow.smoke.limits.*):
+${limitUsage}`;
 
 export interface CliIo {
   stdout(s: string): void;
@@ -65,6 +81,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         model: { type: 'string' },
         version: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(LIMIT_KEYS.map((k) => [limitFlag(k), { type: 'string' as const }])),
       },
     });
     if (v.help) {
@@ -76,6 +93,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (!['any', 'gpu', 'cpu'].includes(device)) throw new UsageError(`--device must be any, gpu or cpu, got '${v.device}'`);
     const jsBackend = (v.backend ?? 'auto') as JsBackend;
     if (!['auto', 'wasm', 'cpu'].includes(jsBackend)) throw new UsageError(`--backend must be auto, wasm or cpu`);
+    const limits: Partial<SmokeLimits> = {};
+    for (const k of LIMIT_KEYS) {
+      const raw = (v as Record<string, string | boolean | undefined>)[limitFlag(k)];
+      if (raw === undefined) continue;
+      const n = Number(raw);
+      const problem = limitProblem(k, n);
+      if (problem) throw new UsageError(`--${limitFlag(k)} ${problem.replace(/^is [^;]+/, `is '${raw}'`)}`);
+      limits[k] = n;
+    }
     const inputs = v.inputs ? (JSON.parse(fs.readFileSync(v.inputs, 'utf8')) as ExplicitInputs) : undefined;
     const common = {
       runs: num('runs', v.runs),
@@ -93,12 +119,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       report = await runEndpointSmoke({ ...common, endpoint: v.endpoint, model: v.model, version: v.version });
     } else {
       if (positionals.length !== 1) throw new UsageError('give one <model-dir> (or --endpoint URL --model NAME)');
-      report = await runSmoke({ ...common, modelDir: positionals[0], displayPath: positionals[0], device, jsBackend, format: (v.format ?? 'auto') as FormatOption });
+      const all = withDefaults(limits);
+      preflightLocal(positionals[0], { limits: all, inputs });
+      report = await runSmokeIsolated({ ...common, modelDir: positionals[0], displayPath: positionals[0], device, jsBackend, format: (v.format ?? 'auto') as FormatOption, limits: all });
     }
   } catch (e) {
     const err = e as Error;
-    if (json) io.stdout(JSON.stringify({ error: { name: err.name, message: err.message } }, null, 2));
-    io.stderr(`tf-smoke: ${err.message}${e instanceof UsageError || err.name === 'TypeError' ? `\n${USAGE}` : ''}`);
+    if (json) io.stdout(JSON.stringify({ error: { name: err.name, message: redactText(err.message) } }, null, 2));
+    io.stderr(`tf-smoke: ${redactText(err.message)}${e instanceof UsageError || err.name === 'TypeError' ? `\n${USAGE}` : ''}`);
     return 2;
   }
   io.stdout(json ? JSON.stringify(report, null, 2) : formatReport(report));

@@ -2,6 +2,7 @@
  * Endpoint mode: the smoke checks against a running TensorFlow Serving REST endpoint
  * (GET /v1/models/{name} until AVAILABLE, GET …/metadata, POST …:predict; TF Serving g3doc/api_rest.md).
  */
+import { redactUrl } from './redact';
 import { checkDeterministic, checkExpectations, checkFinite, checkLatency, checkOutputs, latencyStats, summarise, type OutputData } from './checks';
 import { DEFAULT_TOLERANCE, SmokeAbortedError } from './engine';
 import { buildInputs } from './inputs';
@@ -135,7 +136,7 @@ export async function runEndpointSmoke(o: EndpointSmokeOptions): Promise<SmokeRe
     reportVersion: 1,
     mode: 'endpoint',
     dryRun: !!o.dryRun,
-    model: { endpoint: o.endpoint, name: o.model, version, format: 'tf-serving' },
+    model: { endpoint: redactUrl(o.endpoint), name: o.model, version, format: 'tf-serving' },
     backend: 'tf-serving',
     nativePackage: null,
     device: { kind: 'remote' },

@@ -10,6 +10,8 @@ import { loadModel, savedModelNeedsNative, detectFormat, type LoadedModel } from
 import { buildInputs, type InputData } from './inputs';
 import { feedSpecs } from './signature';
 import type { CheckResult, FormatOption, SmokeCheckOptions, SmokeReport, Tolerance } from './types';
+import { withDefaults, type SmokeLimits } from './limits';
+import { checkInputBytes, inputBytes } from './preflight';
 
 export interface SmokeOptions extends SmokeCheckOptions {
   /** Folder holding saved_model.pb, or model.json + weight shards. */
@@ -22,6 +24,8 @@ export interface SmokeOptions extends SmokeCheckOptions {
   runtime?: Runtime;
   /** Report path shown in the report (the model folder as the caller named it). */
   displayPath?: string;
+  /** Size limits applied while reading the model and building inputs (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<SmokeLimits>;
 }
 
 export const DEFAULT_TOLERANCE: Tolerance = { absolute: 1e-5, relative: 1e-4 };
@@ -65,20 +69,30 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   throwIfAborted(signal);
 
   const modelDir = path.resolve(options.modelDir);
-  const format = detectFormat(modelDir);
+  const limits = withDefaults(options.limits);
+  const format = detectFormat(modelDir, limits);
   const rt = options.runtime ?? (await loadRuntime({ device: options.device, jsBackend: options.jsBackend }));
   if (format === 'saved-model' && !rt.nativePackage) throw savedModelNeedsNative(options.displayPath ?? options.modelDir);
   throwIfAborted(signal);
 
   const tf = rt.tf;
   const t0 = performance.now();
-  const model: LoadedModel = await loadModel(rt, modelDir, { format: options.format, signatureName: options.signatureName });
+  const model: LoadedModel = await loadModel(rt, modelDir, { format: options.format, signatureName: options.signatureName, limits });
   const loadMs = performance.now() - t0;
   let inputs: Record<string, Tensor> = {};
   try {
     const { feeds, notes } = feedSpecs(model.signature, new Set(Object.keys(options.inputs ?? {})));
     const signature = notes.length ? { ...model.signature, notes } : model.signature;
     const sigShapes = Object.fromEntries(model.signature.inputs.map((i) => [i.name, i.shape]));
+    // The loaded signature is authoritative (preflight read model.json only): refuse before allocating inputs.
+    checkInputBytes(
+      feeds.map((f) => {
+        const given = options.inputs?.[f.name];
+        const shape = given ? given.shape ?? [Array.isArray(given.values) ? (given.values as unknown[]).flat(Infinity).length : 1] : f.shape;
+        return { name: f.name, dtype: f.dtype, shape, bytes: inputBytes(f.dtype, shape) };
+      }),
+      limits.maxInputBytes,
+    );
     const data = buildInputs(feeds, sigShapes, seed, options.inputs, { intMax: options.intMax });
     const base: Omit<SmokeReport, 'timings' | 'outputs' | 'checks' | 'passed' | 'durationMs'> = {
       tool: 'tf-smoke',

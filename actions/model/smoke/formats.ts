@@ -8,6 +8,7 @@ import { CPU_PACKAGE, GPU_PACKAGE, type Runtime } from './backend';
 import { fsLoadHandler, readModelJson } from './fsio';
 import { SmokeInputError, mapTfDtype, shapeFromNode, signatureFromSignatureDef } from './signature';
 import type { FormatOption, ModelFormat, Signature, TensorSpec } from './types';
+import { DEFAULT_LIMITS, SmokeLimitError, type SmokeLimits } from './limits';
 
 export class ModelFormatError extends Error {
   constructor(message: string) {
@@ -17,7 +18,7 @@ export class ModelFormatError extends Error {
 }
 
 /** Detects the format from the files in `dir` (reference: tfjs-in-node §3 "Detection from files"). */
-export function detectFormat(dir: string): ModelFormat {
+export function detectFormat(dir: string, limits?: SmokeLimits): ModelFormat {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ModelFormatError(`model folder '${dir}' does not exist`);
   if (fs.existsSync(path.join(dir, 'saved_model.pb'))) return 'saved-model';
   if (fs.existsSync(path.join(dir, 'saved_model.pbtxt'))) {
@@ -28,7 +29,7 @@ export function detectFormat(dir: string): ModelFormat {
       `no model found in '${dir}': expected saved_model.pb (TensorFlow SavedModel) or model.json + weight shards (TF.js graph or layers model)`,
     );
   }
-  const json = readModelJson(dir);
+  const json = readModelJson(dir, limits);
   const topo = json.modelTopology as { node?: unknown; model_config?: unknown; class_name?: unknown } | undefined;
   if (!topo || !json.weightsManifest) throw new ModelFormatError(`'${dir}/model.json' has no modelTopology/weightsManifest: not a TF.js model`);
   if (json.format === 'graph-model' || Array.isArray(topo.node)) return 'graph-model';
@@ -52,23 +53,25 @@ export interface LoadedModel {
 export interface LoadOptions {
   format?: FormatOption;
   signatureName?: string;
+  limits?: SmokeLimits;
 }
 
 export async function loadModel(rt: Runtime, dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
-  const detected = detectFormat(dir);
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const detected = detectFormat(dir, limits);
   const format = options.format && options.format !== 'auto' ? options.format : detected;
   if (format !== detected) throw new ModelFormatError(`format '${format}' was requested but '${dir}' holds a ${detected}`);
   try {
     switch (format) {
       case 'layers-model':
-        return await loadLayers(rt, dir, options.signatureName);
+        return await loadLayers(rt, dir, limits, options.signatureName);
       case 'graph-model':
-        return await loadGraph(rt, dir, options.signatureName);
+        return await loadGraph(rt, dir, limits, options.signatureName);
       case 'saved-model':
         return await loadSaved(rt, dir, options.signatureName);
     }
   } catch (e) {
-    if (e instanceof ModelFormatError || e instanceof SmokeInputError) throw e;
+    if (e instanceof ModelFormatError || e instanceof SmokeInputError || e instanceof SmokeLimitError || (e as Error)?.name === 'ModelRefusedError') throw e;
     // tfjs' own load errors (e.g. a truncated weight shard) do not say that loading failed.
     throw new ModelFormatError(`the ${format} could not be loaded (corrupt or incomplete model files?): ${(e as Error)?.message ?? String(e)}`);
   }
@@ -84,8 +87,8 @@ function checkSignatureName(requested: string | undefined, available: string[]):
 
 const dims = (shape: Array<number | null> | undefined | null): number[] | null => (shape ? shape.map((d) => (d === null ? -1 : d)) : null);
 
-async function loadLayers(rt: Runtime, dir: string, signatureName?: string): Promise<LoadedModel> {
-  const model: LayersModel = await rt.tf.loadLayersModel(fsLoadHandler(rt.tf, dir));
+async function loadLayers(rt: Runtime, dir: string, limits: SmokeLimits, signatureName?: string): Promise<LoadedModel> {
+  const model: LayersModel = await rt.tf.loadLayersModel(fsLoadHandler(rt.tf, dir, limits));
   try {
     // A loaded Sequential has empty inputNames until built (reference §4).
     if (model.inputNames.length === 0) (model as unknown as { build(): void }).build();
@@ -111,8 +114,8 @@ async function loadLayers(rt: Runtime, dir: string, signatureName?: string): Pro
   }
 }
 
-async function loadGraph(rt: Runtime, dir: string, signatureName?: string): Promise<LoadedModel> {
-  const model: GraphModel = await rt.tf.loadGraphModel(fsLoadHandler(rt.tf, dir));
+async function loadGraph(rt: Runtime, dir: string, limits: SmokeLimits, signatureName?: string): Promise<LoadedModel> {
+  const model: GraphModel = await rt.tf.loadGraphModel(fsLoadHandler(rt.tf, dir, limits));
   try {
     const raw = model.modelSignature as { inputs?: Record<string, never>; outputs?: Record<string, never>; methodName?: string };
     const name = checkSignatureName(signatureName, ['serving_default']);

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import type { Tf } from './backend';
+import { DEFAULT_LIMITS, formatBytes, SmokeLimitError, type SmokeLimits } from './limits';
+import { checkGroupBytes, checkManifest, groupBytesProblem } from './preflight';
+import { readInside, readInsideSync, resolveWeightPath } from './modelfs';
 
 export interface ModelJson {
   format?: string;
@@ -17,38 +20,61 @@ export interface ModelJson {
   [key: string]: unknown;
 }
 
-export function readModelJson(dir: string): ModelJson {
+type ReadLimits = Pick<SmokeLimits, 'maxModelJsonBytes' | 'maxWeightBytes' | 'maxShards'>;
+
+/** model.json of `dir`: a regular file inside it, at most maxModelJsonBytes. */
+export function readModelJson(dir: string, limits: ReadLimits = DEFAULT_LIMITS): ModelJson {
   const file = path.join(dir, 'model.json');
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
+    text = readInsideSync(dir, file, 'model.json', limits.maxModelJsonBytes, (size) =>
+      new SmokeLimitError('maxModelJsonBytes', `model.json is ${formatBytes(size)}`, limits.maxModelJsonBytes),
+    ).toString('utf8');
+  } catch (e) {
+    if (e instanceof SmokeLimitError || (e as Error).name === 'ModelRefusedError') throw e;
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as ModelJson;
   } catch (e) {
     throw new Error(`cannot read ${file}: ${(e as Error).message}`);
   }
 }
 
-/** Weight shard paths must stay inside the model folder. */
+/** Weight shard paths must stay inside the model folder (URL-decoded and normalised first). */
 export function shardPath(dir: string, p: string): string {
-  const resolved = path.resolve(dir, p);
-  const rel = path.relative(dir, resolved);
-  if (!p || path.isAbsolute(p) || rel.startsWith('..') || path.isAbsolute(rel) || /^[a-z][a-z0-9+.-]*:/i.test(p)) {
-    throw new Error(`weight shard path '${p}' in model.json points outside the model folder`);
-  }
-  return resolved;
+  return resolveWeightPath(dir, p);
 }
 
 function toArrayBuffer(b: Buffer): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
-/** An IOHandler reading model.json and its shards from `dir`. */
-export function fsLoadHandler(tf: Tf, dir: string): io.IOHandler {
+/**
+ * An IOHandler reading model.json and its shards from `dir`: only files inside it, no links out,
+ * and exactly the bytes the manifest declares (a longer or shorter group is refused unread).
+ */
+export function fsLoadHandler(tf: Tf, dir: string, limits: ReadLimits = DEFAULT_LIMITS): io.IOHandler {
   return {
     load: async () => {
-      const modelJson = readModelJson(dir);
+      const modelJson = readModelJson(dir, limits);
+      const summary = checkManifest(modelJson, limits);
       return tf.io.getModelArtifactsForJSON(modelJson as io.ModelJSON, async (manifest) => {
         const buffers: ArrayBuffer[] = [];
-        for (const group of manifest) {
-          for (const p of group.paths) buffers.push(toArrayBuffer(await fs.promises.readFile(shardPath(dir, p))));
+        for (const [gi, group] of manifest.entries()) {
+          const declared = summary.groups[gi];
+          let left = declared.declaredBytes ?? limits.maxWeightBytes;
+          let actual = 0;
+          for (const p of group.paths) {
+            const tooLong = (size: number): Error =>
+              groupBytesProblem(declared, gi, actual + size, true) ??
+              new SmokeLimitError('maxWeightBytes', `the weight files hold more than ${formatBytes(actual + size)}`, limits.maxWeightBytes);
+            const buf = await readInside(dir, shardPath(dir, p), `weight file ${JSON.stringify(p)}`, left, tooLong);
+            actual += buf.length;
+            left -= buf.length;
+            buffers.push(toArrayBuffer(buf));
+          }
+          checkGroupBytes(declared, gi, actual);
         }
         return [tf.io.getWeightSpecs(manifest), buffers];
       });
