@@ -180,6 +180,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
           } catch (e) {
             // The UrlReader refuses hosts outside backend.reading.allow (e.g. cloud metadata addresses).
             if ((e as Error)?.name === 'NotAllowedError') throw new NotAllowedError(`modelUrl: ${(e as Error).message}`);
+            if (ctx.signal?.aborted) throw new Error(`tensorflow:model:validate was cancelled while reading ${displayPath}; nothing was written`);
             throw e;
           }
         } else {
