@@ -3,6 +3,7 @@
  * Speed claims live here, never in timed tests.
  */
 import { createModelLoadBenchmark } from './load';
+import { replicasBench } from './replicas';
 import { smokeBenchmark } from './smoke';
 
 export interface Benchmark {
@@ -11,7 +12,7 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-const benchmarks: Benchmark[] = [smokeBenchmark, createModelLoadBenchmark];
+const benchmarks: Benchmark[] = [smokeBenchmark, createModelLoadBenchmark, replicasBench];
 
 async function main(argv: string[]) {
   const unknown = argv.filter((a) => !benchmarks.some((b) => b.name === a));
