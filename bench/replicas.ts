@@ -73,6 +73,7 @@ export async function replicasBenchmark(): Promise<void> {
   const scaffolder: JsonObject = { concurrentTasksLimit: CONCURRENCY, taskRecovery: { enabled: true } };
   const pg = await startPostgres();
   let live: Replica[] = [];
+  let ok = false;
   try {
     // PostgreSQL: replica A alone, then A and B together on the same database and targets
     const targets = { reposRoot: path.join(dir, 'pg', 'repos'), gitopsPath: path.join(dir, 'pg', 'gitops') };
@@ -109,10 +110,12 @@ export async function replicasBenchmark(): Promise<void> {
     const lite = await runBatch('SQLite', live, 'lite');
     rows.push(lite.row);
     addDup(await duplicates(live[0], sqliteTargets, lite.names, lite.executions));
+    ok = true;
   } finally {
     await Promise.all(live.map(r => r.stop()));
     await pg.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (ok) fs.rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`replica logs kept in ${dir}\n`);
   }
 
   console.log(`\nReplicas: ${TASKS} "Create new model" tasks at once (after one warm-up task per replica), concurrentTasksLimit ${CONCURRENCY} per replica, ${os.cpus().length} cores`);

@@ -97,6 +97,18 @@ const positiveInt = (field: string, v: unknown, min: number, max: number): numbe
 };
 
 /**
+ * TensorFlow.js keeps one tensor registry per process and the smoke check measures leaks
+ * (and latency) against it, so concurrent tasks in one backend would see each other's
+ * tensors: smoke runs in one process take turns.
+ */
+let smokeTurn: Promise<unknown> = Promise.resolve();
+function oneSmokeAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const run = smokeTurn.then(fn, fn);
+  smokeTurn = run.catch(() => undefined);
+  return run;
+}
+
+/**
  * Runs a smoke inference on the model in the workspace (or at a URL) and writes the report into
  * the workspace.
  * @public
@@ -203,7 +215,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
       }
 
       let report: SmokeReport;
-      const smoke = () => runSmoke({
+      const smoke = () => oneSmokeAtATime(() => runSmoke({
           modelDir,
           displayPath,
           format: format as FormatOption,
@@ -218,7 +230,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
           expectOutputs: input.expectOutputs as Record<string, OutputExpectation> | undefined,
           dryRun: ctx.isDryRun,
           signal: ctx.signal,
-        });
+        }));
       try {
         // A retried task reuses a passing report (the repository and the catalog must tell the same
         // latencies); a failing one is re-run. Keyed by everything that shapes the report.

@@ -51,7 +51,9 @@ export function gitopsBranches(targets: SharedTargets): string[] {
 }
 
 export async function catalogLocations(baseUrl: string, token: string): Promise<Array<{ type: string; target: string }>> {
-  const r = await fetch(`${baseUrl}/api/catalog/locations`, { headers: { authorization: `Bearer ${token}` } });
+  const r = await fetch(`${baseUrl}/api/catalog/locations`, { headers: { authorization: `Bearer ${token}` } }).catch(error => {
+    throw new Error(`GET ${baseUrl}/api/catalog/locations: ${error.message} (${(error as { cause?: Error }).cause?.message})`);
+  });
   if (!r.ok) throw new Error(`GET /api/catalog/locations: ${r.status}`);
   return ((await r.json()) as Array<{ data: { type: string; target: string } }>).map(l => l.data);
 }
@@ -96,4 +98,18 @@ export function countDuplicates(input: {
     reruns: input.executions.reduce((n, e) => n + Math.max(0, e - 1), 0),
   };
   return { total: Object.values(detail).reduce((a, b) => a + b, 0), detail };
+}
+
+/** This module's side-effect audit events that succeeded for a task (the scaffolder's own `task` events left out). */
+export function succeededSideEffects(logFiles: string[], taskId: string): string[] {
+  const found: string[] = [];
+  for (const file of logFiles) {
+    // eslint-disable-next-line no-control-regex
+    for (const line of fs.readFileSync(file, 'utf8').replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
+      if (!line.includes('isAuditEvent=true') || !line.includes(`"taskId":"${taskId}"`) || !line.includes('status="succeeded"')) continue;
+      const eventId = /eventId="([^"]+)"/.exec(line)?.[1];
+      if (eventId && eventId !== 'task') found.push(eventId);
+    }
+  }
+  return found;
 }
