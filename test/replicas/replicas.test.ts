@@ -4,11 +4,15 @@
  *
  * 1. A batch of "Create new model" tasks posted round-robin to both replicas: every task
  *    runs exactly once, and leaves exactly one set of commits, branches and entities.
- * 2. The replica running a task is killed (SIGKILL, with its git children) in the middle of
+ * 2. Same-name pairs, one task of each posted to each replica at once: the project claim
+ *    (a ref created with compare-and-swap in the shared GitOps repository) lets exactly one
+ *    win, and the loser leaves nothing behind.
+ * 3. The replica running a task is killed (SIGKILL, with its git children) in the middle of
  *    the serving step, right after the step's GitOps commit and before the step completes;
  *    the other replica recovers the task from its checkpoints to the same end state as an
  *    uninterrupted run.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +25,7 @@ import {
   normalise,
   projectFootprint,
   projectLocations,
+  succeededSideEffects,
   taskExecutions,
 } from '../support/sideEffects';
 
@@ -70,8 +75,12 @@ describe('two replicas on PostgreSQL', () => {
   let reference: { name: string; entityRefs: string[] } | undefined;
 
   it('runs every task of a round-robin batch exactly once, with no duplicate commits, branches or entities', async () => {
+    // posted 200 ms apart: see UNCLAIMED_LIMIT_MS for what a burst can do to 4.2.0's claim loop
     const results = await Promise.all(
-      batch.map((name, i) => runCreateModel(replicas[i % replicas.length], { name, owner: OWNER })),
+      batch.map(async (name, i) => {
+        await new Promise(r => setTimeout(r, i * 200));
+        return runCreateModel(replicas[i % replicas.length], { name, owner: OWNER });
+      }),
     );
     for (const [i, r] of results.entries()) {
       expect({ name: batch[i], status: r.status, failure: r.failure }).toEqual({ name: batch[i], status: 'completed', failure: undefined });
@@ -116,6 +125,55 @@ describe('two replicas on PostgreSQL', () => {
       }
     }
     reference = { name: batch[0], entityRefs: (results[0].output.links ?? []).map(l => l.entityRef).filter((x): x is string => !!x) };
+  });
+
+  // two pairs for different owners (Jane is a member of both), one for the same owner
+  const pairs: Array<{ name: string; owners: [string, string] }> = [
+    { name: 'pair-one', owners: ['group:default/ml-platform', 'group:default/risk'] },
+    { name: 'pair-two', owners: ['group:default/risk', 'group:default/ml-platform'] },
+    { name: 'pair-three', owners: ['group:default/ml-platform', 'group:default/ml-platform'] },
+  ];
+
+  it('decides each same-name pair across replicas: exactly one task wins, the loser leaves nothing behind', async () => {
+    // each pair: one task posted to each replica at the same moment
+    const results = await Promise.all(
+      pairs.flatMap(({ name, owners }) => owners.map((owner, i) => runCreateModel(replicas[i], { name, owner }).then(r => ({ ...r, name, owner })))),
+    );
+    const locations = await catalogLocations(replicas[0].baseUrl, replicas[0].token());
+    for (const { name } of pairs) {
+      const pair = results.filter(r => r.name === name);
+      const winners = pair.filter(r => r.status === 'completed');
+      expect({ name, completed: winners.length }).toEqual({ name, completed: 1 });
+      const [winner] = winners;
+      const loser = pair.find(r => r !== winner)!;
+      expect(loser.status).toBe('failed');
+      expect(loser.failure?.message).toMatch(/claim/i);
+      // the loser audited no side effect, on either replica
+      expect(succeededSideEffects(logs(), loser.taskId)).toEqual([]);
+      // one task's worth of commits, branch, location and entities, all the winner's
+      const f = projectFootprint(targets, name);
+      expect(normalise(f.repoCommits, name)).toEqual(['Create <name> from the model wizard', 'Register <name> in the catalog']);
+      expect(normalise(f.gitopsCommits, name)).toEqual([
+        'Identity for <name>: service account, RBAC, workload identity',
+        'Model project <name>: serving endpoint (development)',
+      ]);
+      expect(projectLocations(locations, targets, name)).toHaveLength(1);
+      for (const ref of (winner.output.links ?? []).map(l => l.entityRef).filter((x): x is string => !!x)) {
+        const [kind, rest] = ref.split(':');
+        const res = await fetch(`${replicas[0].baseUrl}/api/catalog/entities/by-name/${kind}/${rest}`, {
+          headers: { authorization: `Bearer ${replicas[0].token()}` },
+        });
+        expect(((await res.json()) as any).spec.owner).toBe(winner.owner);
+      }
+      // one claim, the winner's, in the shared GitOps repository
+      const claim = execFileSync('git', ['log', '-1', '--format=%B', `refs/tensorflow/claims/${name}`], { cwd: targets.gitopsPath, encoding: 'utf8' });
+      expect(claim).toContain(`"taskId":"${winner.taskId}"`);
+      const catalogInfo = execFileSync('git', ['show', 'HEAD:catalog-info.yaml'], { cwd: path.join(targets.reposRoot, name), encoding: 'utf8' });
+      expect(catalogInfo).toContain(winner.owner);
+      if (loser.owner !== winner.owner) expect(catalogInfo).not.toContain(loser.owner);
+    }
+    const names = pairs.map(p => p.name);
+    expect(gitopsBranches(targets).filter(b => names.includes(b.replace(/^model\//, ''))).sort()).toEqual(names.map(n => `model/${n}`).sort());
   });
 
   it('finishes a task on the other replica when the one running it is killed during the serving step', async () => {

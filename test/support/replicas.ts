@@ -150,6 +150,10 @@ async function launchReplica(options: ReplicaOptions): Promise<Replica & { ready
     },
   );
   fs.closeSync(log);
+  // a test runner that dies without stop() must not leave a detached backend behind
+  const onExit = () => killGroup(child, 'SIGKILL');
+  process.once('exit', onExit);
+  child.once('exit', () => process.removeListener('exit', onExit));
   const tail = () => fs.readFileSync(logFile, 'utf8').slice(-3000);
   let token = '';
   const replica: Replica = {
@@ -222,11 +226,36 @@ export function createModelValues(values: CreateModelValues): Record<string, unk
   return { description: 'A replica test model', lifecycle: 'experimental', system: '', ...values };
 }
 
-/** Posts a "Create new model" task and follows it to its end. */
+/** How long a posted task may stay `open` (unclaimed by every replica) before we call it lost. */
+export const UNCLAIMED_LIMIT_MS = 90_000;
+
+export class UnclaimedTaskError extends Error {}
+
+/**
+ * Posts a "Create new model" task and follows it to its end. Fails instead of waiting for
+ * ever when no replica claims the task: scaffolder-backend 4.2.0 wakes its claim loop only
+ * when a task is posted to (or recovered on) that replica, and a post that lands while the
+ * loop is reading the queue can be missed, leaving the task open until the next post.
+ */
 export async function runCreateModel(replica: Replica, values: CreateModelValues): Promise<TaskResult & { ms: number }> {
   const started = Date.now();
   const client = replica.client();
   const taskId = await client.createTask('template:default/create-model', createModelValues(values));
-  const result = await client.follow(taskId, () => undefined);
-  return { ...result, ms: Date.now() - started };
+  const abort = new AbortController();
+  const watchdog = (async () => {
+    while (!abort.signal.aborted) {
+      await new Promise(r => setTimeout(r, 2000));
+      if (abort.signal.aborted) return;
+      const task = await client.getTask(taskId).catch(() => undefined);
+      if (task?.status === 'open' && Date.now() - started > UNCLAIMED_LIMIT_MS) {
+        throw new UnclaimedTaskError(`task ${taskId} (${values.name}) posted to ${replica.name} was never claimed: still open after ${UNCLAIMED_LIMIT_MS / 1000} s`);
+      }
+    }
+  })();
+  try {
+    const result = await Promise.race([client.follow(taskId, () => undefined, abort.signal), watchdog.then(() => new Promise<never>(() => undefined))]);
+    return { ...result, ms: Date.now() - started };
+  } finally {
+    abort.abort();
+  }
 }

@@ -100,13 +100,14 @@ export function countDuplicates(input: {
   return { total: Object.values(detail).reduce((a, b) => a + b, 0), detail };
 }
 
-/** This module's side-effect audit events that succeeded for a task (the scaffolder's own `task` events left out). */
+/** This module's side-effect audit events that succeeded for a task (the scaffolder's own `task` events and claims not made left out). */
 export function succeededSideEffects(logFiles: string[], taskId: string): string[] {
   const found: string[] = [];
   for (const file of logFiles) {
     // eslint-disable-next-line no-control-regex
     for (const line of fs.readFileSync(file, 'utf8').replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
       if (!line.includes('isAuditEvent=true') || !line.includes(`"taskId":"${taskId}"`) || !line.includes('status="succeeded"')) continue;
+      if (line.includes('"created":false')) continue; // a claim look-up that found another task's claim
       const eventId = /eventId="([^"]+)"/.exec(line)?.[1];
       if (eventId && eventId !== 'task') found.push(eventId);
     }
