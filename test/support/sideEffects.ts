@@ -51,11 +51,18 @@ export function gitopsBranches(targets: SharedTargets): string[] {
 }
 
 export async function catalogLocations(baseUrl: string, token: string): Promise<Array<{ type: string; target: string }>> {
-  const r = await fetch(`${baseUrl}/api/catalog/locations`, { headers: { authorization: `Bearer ${token}` } }).catch(error => {
-    throw new Error(`GET ${baseUrl}/api/catalog/locations: ${error.message} (${(error as { cause?: Error }).cause?.message})`);
-  });
-  if (!r.ok) throw new Error(`GET /api/catalog/locations: ${r.status}`);
-  return ((await r.json()) as Array<{ data: { type: string; target: string } }>).map(l => l.data);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await fetch(`${baseUrl}/api/catalog/locations`, { headers: { authorization: `Bearer ${token}` } });
+      if (!r.ok) throw new Error(`GET /api/catalog/locations: ${r.status}`);
+      return ((await r.json()) as Array<{ data: { type: string; target: string } }>).map(l => l.data);
+    } catch (error) {
+      // undici may reuse a keep-alive socket the server closed while idle ("other side closed")
+      if (!(error instanceof TypeError) || attempt >= 3) {
+        throw new Error(`GET ${baseUrl}/api/catalog/locations: ${(error as Error).message} (${(error as { cause?: Error }).cause?.message})`);
+      }
+    }
+  }
 }
 
 /** Locations registered for one project's repository. */
