@@ -226,16 +226,25 @@ export function createModelValues(values: CreateModelValues): Record<string, unk
   return { description: 'A replica test model', lifecycle: 'experimental', system: '', ...values };
 }
 
-/** How long a posted task may stay `open` (unclaimed by every replica) before we call it lost. */
-export const UNCLAIMED_LIMIT_MS = 90_000;
+/** How long a posted task may stay `open` while no task runs anywhere before we call it lost. */
+export const UNCLAIMED_LIMIT_MS = 20_000;
 
 export class UnclaimedTaskError extends Error {}
 
+async function processingTasks(replica: Replica): Promise<number | undefined> {
+  const r = await fetch(`${replica.baseUrl}/api/scaffolder/v2/tasks?status=processing&limit=1`, {
+    headers: { authorization: `Bearer ${replica.token()}` },
+  }).catch(() => undefined);
+  return r?.ok ? ((await r.json()) as { totalTasks?: number }).totalTasks : undefined;
+}
+
 /**
  * Posts a "Create new model" task and follows it to its end. Fails instead of waiting for
- * ever when no replica claims the task: scaffolder-backend 4.2.0 wakes its claim loop only
- * when a task is posted to (or recovered on) that replica, and a post that lands while the
- * loop is reading the queue can be missed, leaving the task open until the next post.
+ * ever when no replica claims the task: scaffolder-backend 4.2.0 wakes a replica's claim
+ * loop only when a task is posted to (or recovered on) that replica, or when one of its
+ * tasks ends; a post that lands while the loop is reading the queue can be missed, and with
+ * no task running anywhere nothing wakes any loop again. A task queued behind busy
+ * replicas (open while others are processing) is waited for.
  */
 export async function runCreateModel(replica: Replica, values: CreateModelValues): Promise<TaskResult & { ms: number }> {
   const started = Date.now();
@@ -243,12 +252,21 @@ export async function runCreateModel(replica: Replica, values: CreateModelValues
   const taskId = await client.createTask('template:default/create-model', createModelValues(values));
   const abort = new AbortController();
   const watchdog = (async () => {
+    let idleSince: number | undefined;
     while (!abort.signal.aborted) {
       await new Promise(r => setTimeout(r, 2000));
       if (abort.signal.aborted) return;
       const task = await client.getTask(taskId).catch(() => undefined);
-      if (task?.status === 'open' && Date.now() - started > UNCLAIMED_LIMIT_MS) {
-        throw new UnclaimedTaskError(`task ${taskId} (${values.name}) posted to ${replica.name} was never claimed: still open after ${UNCLAIMED_LIMIT_MS / 1000} s`);
+      const busy = task?.status === 'open' ? await processingTasks(replica) : undefined;
+      if (task?.status !== 'open' || busy !== 0) {
+        idleSince = undefined;
+        continue;
+      }
+      idleSince ??= Date.now();
+      if (Date.now() - idleSince > UNCLAIMED_LIMIT_MS) {
+        throw new UnclaimedTaskError(
+          `task ${taskId} (${values.name}) posted to ${replica.name} was never claimed: open for ${UNCLAIMED_LIMIT_MS / 1000} s with no task running on any replica`,
+        );
       }
     }
   })();
