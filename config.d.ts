@@ -251,6 +251,15 @@ export interface Config {
       waitTimeoutSeconds?: number;
       /** Lifecycle of Components and APIs when the template gives none. Default `experimental`. */
       defaultLifecycle?: string;
+      /** Red Hat Developer Hub's model catalog. */
+      rhdh?: {
+        /**
+         * Also register one `AiModelServerAPI` entity per endpoint (RHDH model catalog 1.0+), besides
+         * the Resource/Component/API shape RHDH 1.8-1.10 reads. Default false: only a catalog with
+         * RHDH's AiModelServerAPI kind layer can process that kind.
+         */
+        aiModelServerApi?: boolean;
+      };
     };
   };
 }

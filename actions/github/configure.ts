@@ -181,7 +181,6 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         return slug;
       };
 
-      await authorizeProject(projectAccess, ctx, project, { action: GITHUB_CONFIGURE_ACTION_ID, mode: 'use' });
       const grants = computeGrants(access, project, normaliseRequestedGrants(input.grants));
       const ownerGrant = grants.github.find(g => g.group === project.owner);
       if (!ownerGrant || GITHUB_PERMISSIONS.indexOf(ownerGrant.permission) < GITHUB_PERMISSIONS.indexOf('push')) {
@@ -198,6 +197,8 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         if (typeof v !== 'string' || v.length === 0 || v.length > 1000) throw new InputError(`variable ${k} must be a non-empty string`);
       }
 
+      // Every input is checked; before GitHub is touched, the one project check.
+      await authorizeProject(projectAccess, ctx, project, { action: GITHUB_CONFIGURE_ACTION_ID, mode: 'use' });
       const octokit = await getClient({ host, owner: org, repo });
       const changes: string[] = [];
       const repoKey = `${org}/${repo}`;

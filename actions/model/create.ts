@@ -36,7 +36,7 @@ function checkValues(values: JsonObject, project: ModelProject): JsonObject {
   }
   for (const key of ['name', 'owner'] as const) {
     if (values[key] !== undefined && values[key] !== project[key]) {
-      throw new InputError(`values.${key} "${String(values[key]).slice(0, 80)}" differs from the ${key} input "${project[key]}"; leave values.${key} out (it is filled in from ${key})`);
+      throw new InputError(`values.${key} "${String(values[key]).slice(0, 80)}" differs from the ${key} input "${project[key]}"; remove values.${key} and use the ${key} input (values.${key} is filled in from it)`);
     }
   }
   return { ...values, name: project.name, owner: project.owner };

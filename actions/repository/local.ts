@@ -107,8 +107,9 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
 async function readRecordAt(dir: string): Promise<RepositoryRecordState> {
   if (!(await exists(dir))) return { exists: false };
   if (!(await exists(path.join(dir, '.git')))) {
-    // A folder that is no repository is still something we must not replace.
-    return (await fs.readdir(dir)).length === 0 ? { exists: false } : { exists: true };
+    // A folder that is no repository is still something we must not replace, unless it is bound.
+    if ((await fs.readdir(dir)).length === 0) return { exists: false };
+    return { exists: true, record: await fs.readFile(path.join(dir, PROVISIONING_RECORD_FILE), 'utf8').catch(() => undefined) };
   }
   const head = await git(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: dir }).then(
     () => true,

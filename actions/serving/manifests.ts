@@ -7,12 +7,14 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import type { ModelProject } from '../shared/naming';
 import type { PeerSelector, ServingConfig } from './config';
 import { buildInferenceService, validateInferenceService, type InferenceService } from './kserve';
 import { multiplyQuantity, parseQuantity } from './quantity';
 import type { ServingSpec } from './request';
 import { toTextProto, type TextProtoMessage } from './textproto';
+import { readinessPath } from './probes';
 
 export const LABEL_PREFIX = 'ml-platform.io';
 export const OWNER_REF_ANNOTATION = `${LABEL_PREFIX}/owner-ref`;
@@ -74,6 +76,8 @@ export function projectLabels(project: ModelProject, spec: ServingSpec): Record<
     [`${LABEL_PREFIX}/project`]: project.name,
     [`${LABEL_PREFIX}/owner`]: ownerLabelValue(project.owner),
     [`${LABEL_PREFIX}/environment`]: spec.environment,
+    // Backstage's Kubernetes plugin finds every object (pods through the pod template) by this label.
+    [KUBERNETES_ID]: kubernetesId(project),
   };
 }
 
@@ -319,9 +323,9 @@ function tfServing(project: ModelProject, spec: ServingSpec, config: ServingConf
                 { name: 'http', containerPort: REST_PORT, protocol: 'TCP' },
               ],
               resources: resources(spec, config),
-              // Model status: 200 once TF Serving knows the model; metadata only answers when a version is AVAILABLE.
+              // Status answers 200 for any known version, even LOADING or END; metadata only when the version is AVAILABLE.
               startupProbe: { httpGet: { path: statusPath, port: 'http' }, periodSeconds: 10, failureThreshold: 60 },
-              readinessProbe: { httpGet: { path: `${statusPath}/metadata`, port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: readinessPath(project, spec), port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: statusPath, port: 'http' }, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5 },
               securityContext: containerSecurityContext,
               volumeMounts: [

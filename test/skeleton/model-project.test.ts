@@ -5,6 +5,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { MODEL_CARD_DOCS_PATH, MODEL_CARD_FILE } from '../../actions/catalog/entities';
 import { renderSkeleton, type RenderedFile } from '../../actions/model/skeleton';
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -40,6 +41,18 @@ describe('model-project skeleton', () => {
         expect({ file: f.path, errors: doc.errors.map(e => e.message) }).toEqual({ file: f.path, errors: [] });
       }
     }
+  });
+
+  it('publishes the model card with the project docs, at the page the model Resource points TechDocs to', () => {
+    const mkdocs = parseYaml(text('mkdocs.yml'));
+    const nav = (mkdocs.nav as Array<Record<string, string>>).map(item => Object.values(item)[0]);
+    expect(nav).toEqual(['index.md', 'model-card.md']);
+    // every nav page is rendered under docs/ (MkDocs' docs_dir)
+    for (const page of nav) expect(text(`docs/${page}`).length).toBeGreaterThan(0);
+    expect(text(MODEL_CARD_FILE)).toMatch(/^# Model card: fraud-detector/);
+    // MkDocs' directory URLs: docs/model-card.md is served at /model-card/
+    expect(MODEL_CARD_DOCS_PATH).toBe(`/${path.basename(MODEL_CARD_FILE, '.md')}/`);
+    expect(files.map(f => f.path)).not.toContain('MODEL_CARD.md');
   });
 
   it('renders a workflow that validates against the GitHub Actions workflow schema (SchemaStore)', () => {

@@ -224,7 +224,9 @@ export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {
 export function serveProvisioningRecord(octokit: Octokit, record: string): void {
   octokit.hook.wrap('request', async (request, options) => {
     if (!isProvisioningRecordRequest(options)) return request(options);
-    const response = await request({ ...options, headers: { ...options.headers, prefer: 'example=response-if-content-is-a-file' } });
+    // in place: inner hooks are bound to this options object
+    options.headers = { ...options.headers, prefer: 'example=response-if-content-is-a-file' };
+    const response = await request(options);
     (response.data as { content: string }).content = Buffer.from(record).toString('base64');
     return response;
   });
