@@ -4,12 +4,13 @@
  */
 import { isolationBenchmark } from './isolation';
 import { createModelLoadBenchmark } from './load';
+import { replicasBench } from './replicas';
 import { smokeBenchmark } from './smoke';
 import type { Benchmark } from './types';
 
 export type { Benchmark } from './types';
 
-const benchmarks: Benchmark[] = [smokeBenchmark, isolationBenchmark, createModelLoadBenchmark];
+const benchmarks: Benchmark[] = [smokeBenchmark, isolationBenchmark, createModelLoadBenchmark, replicasBench];
 
 async function main(argv: string[]) {
   const unknown = argv.filter((a) => !benchmarks.some((b) => b.name === a));

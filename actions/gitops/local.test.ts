@@ -132,6 +132,18 @@ describe('LocalGitOpsTarget', () => {
     expect(run(repo, 'ls-tree', '-r', '--name-only', 'model/fraud-detector').split('\n')).toEqual(['a/b.yaml', 'a/c.yaml']);
   });
 
+  it('takes over a lock its holder stopped refreshing (a replica killed while committing)', async () => {
+    const repo = path.join(dir, 'stale');
+    await new LocalGitOpsTarget({ path: repo }).propose(change({ 'a/b.yaml': 'x: 1\n' }));
+    const lock = path.join(repo, '.git', 'tensorflow-gitops.lock');
+    fs.mkdirSync(lock);
+    const old = new Date(Date.now() - 20_000);
+    fs.utimesSync(lock, old, old);
+    const result = await new LocalGitOpsTarget({ path: repo, lockTimeoutMs: 2_000 }).propose(change({ 'a/c.yaml': 'x: 2\n' }));
+    expect(result.changed).toBe(true);
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
   it('creates its own repository in an empty folder inside another repository (e.g. .data/gitops in a checkout)', async () => {
     const outer = path.join(dir, 'outer');
     fs.mkdirSync(path.join(outer, '.data', 'gitops'), { recursive: true });

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import lockfile from 'proper-lockfile';
 import { git, isLockContention } from './git';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from './types';
 import { assertChange, commitMessage } from './change';
@@ -39,37 +40,36 @@ function serialise<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** A lock whose holder stopped refreshing it for this long is taken over (the holder died). */
+const LOCK_STALE_MS = 15_000;
+
 /**
- * Cross-process lock: an O_EXCL lock file inside the git directory, retried with
- * exponential backoff; a lock older than 10 minutes is considered stale.
+ * Cross-process lock shared by every replica that uses the same repository path: a
+ * proper-lockfile lock (an atomic mkdir inside the git directory) that its holder keeps
+ * fresh; a replica killed while holding it leaves a lock that goes stale after 15 s and is
+ * then taken over, instead of blocking every later task. Updates still go through git's
+ * compare-and-swap, so even a holder that lost its lock cannot overwrite another's commit.
  */
-async function withFileLock<T>(lockFile: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  let delay = 25;
-  for (;;) {
-    try {
-      const handle = await fs.open(lockFile, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const stat = await fs.stat(lockFile).catch(() => undefined);
-      if (stat && Date.now() - stat.mtimeMs > 10 * 60_000) {
-        await fs.rm(lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() - started > timeoutMs) {
-        throw new Error(`GitOps repository is locked by another task (${lockFile}); try again later`);
-      }
-      await sleep(delay + Math.floor(Math.random() * delay));
-      delay = Math.min(delay * 2, 1000);
+async function withFileLock<T>(lockFile: string, timeoutMs: number, fn: () => Promise<T>, logger?: LoggerService): Promise<T> {
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(path.dirname(lockFile), {
+      lockfilePath: lockFile,
+      realpath: false,
+      stale: LOCK_STALE_MS,
+      retries: { retries: 10_000, factor: 2, minTimeout: 25, maxTimeout: 1000, randomize: true, maxRetryTime: timeoutMs },
+      onCompromised: error => logger?.warn(`GitOps lock ${lockFile} was taken over while held: ${error.message}`),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new Error(`GitOps repository is locked by another task (${lockFile}); try again later`);
     }
+    throw error;
   }
   try {
     return await fn();
   } finally {
-    await fs.rm(lockFile, { force: true });
+    await release().catch(() => undefined);
   }
 }
 
@@ -96,8 +96,11 @@ export class LocalGitOpsTarget implements GitOpsTarget {
     await this.assertBranchName(change.branch);
     return serialise(this.repoPath, async () => {
       const gitDir = await this.ensureRepository();
-      return withFileLock(path.join(gitDir, 'tensorflow-gitops.lock'), this.options.lockTimeoutMs ?? 60_000, () =>
-        this.withRetry(() => this.commit(change)),
+      return withFileLock(
+        path.join(gitDir, 'tensorflow-gitops.lock'),
+        this.options.lockTimeoutMs ?? 60_000,
+        () => this.withRetry(() => this.commit(change)),
+        this.options.logger,
       );
     });
   }

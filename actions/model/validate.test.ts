@@ -154,4 +154,18 @@ describe('tensorflow:model:validate', () => {
     expect(fs.existsSync(path.join(workspacePath, 'smoke-report.json'))).toBe(false);
     expect(auditor.createEvent).not.toHaveBeenCalled();
   });
+
+  it('concurrent tasks in one backend do not see each other\'s tensors: each smoke runs in its own process', async () => {
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
+    const runs = await Promise.all(
+      // staggered, so one task loads its model (new weight tensors) while another is measuring
+      [0, 1, 2, 3, 4, 5].map(async i => {
+        await new Promise(r => setTimeout(r, i * 40));
+        const { ctx, outputs } = actionContext({ ...project, runs: 200, warmupRuns: 1 }, { workspacePath: workspaceWith(starterModelDir()) });
+        await action.handler(ctx as any);
+        return outputs.passed;
+      }),
+    );
+    expect(runs).toEqual([true, true, true, true, true, true]);
+  });
 });
