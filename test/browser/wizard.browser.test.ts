@@ -106,9 +106,10 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
 
   async function finishTask(s: BrowserSession, shot = 'task-page'): Promise<{ taskId: string; text: string; failed: boolean }> {
     const taskId = await wizard.create(s.page);
-    const result = await wizard.waitForTaskPage(s.page);
+    const text = await wizard.waitForTaskPage(s.page, /Serving endpoint/);
     await s.shot(shot);
-    return { taskId, ...result };
+    const task = await backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
+    return { taskId, text, failed: task.body.status !== 'completed' };
   }
 
   const presetRun: ModelAnswers = {

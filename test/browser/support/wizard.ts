@@ -86,11 +86,16 @@ export async function formErrors(page: Page): Promise<string> {
   return (await page.locator('.Mui-error, [role="alert"]').allInnerTexts()).join('\n');
 }
 
-/** Waits for the task page to show the task finished; returns what it shows. */
-export async function waitForTaskPage(page: Page, timeoutMs = 120000): Promise<{ failed: boolean; text: string }> {
-  const done = page.getByRole('button', { name: /start over/i });
-  await done.waitFor({ timeout: timeoutMs });
-  const text = (await page.locator('main, article').first().innerText()).replace(/\s+/g, ' ');
-  const failed = await page.getByText(/failed/i).first().isVisible().catch(() => false);
-  return { failed, text };
+/**
+ * Waits for the task page to show the finished task: its output links (`outputLink`, e.g.
+ * "Serving endpoint") on success, or an enabled Start Over after a failure. Returns the page's text.
+ */
+export async function waitForTaskPage(page: Page, outputLink: RegExp, timeoutMs = 150000): Promise<string> {
+  await page
+    .getByRole('button', { name: /start over/i, disabled: false })
+    .or(page.getByRole('link', { name: outputLink }))
+    .first()
+    .waitFor({ timeout: timeoutMs });
+  await page.waitForTimeout(500);
+  return (await page.locator('main, article').first().innerText()).replace(/\s+/g, ' ');
 }
