@@ -108,10 +108,13 @@ export async function startDevBackend(): Promise<DevBackend> {
         const page = await fetch(baseUrl).then(r => r.text()).catch(() => '');
         if (!page.includes('<div id="root">')) return undefined;
         const refs = ['template/default/create-model', 'template/default/provision-endpoint', 'group/default/data-science', 'user/default/jdoe'];
-        for (const ref of refs) if ((await api(`/api/catalog/entities/by-name/${ref}`)).status !== 200) return undefined;
+        for (const ref of refs) {
+          const r = await api(`/api/catalog/entities/by-name/${ref}`);
+          if (r.status !== 200) throw new Error(`${ref}: ${r.status}`);
+        }
         return true;
       },
-      120000,
+      240000,
     );
   } catch (e) {
     await stop();
