@@ -219,7 +219,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     const s = await session('provision-endpoint');
     const { page } = s;
     await wizard.chooseTemplate(page, 'Provision a model serving endpoint');
-    await wizard.pickEntity(page, 'Model', 'ui-fraud', /ui-fraud/i);
+    await wizard.pickEntity(page, 'Model', 'ui-fraud', /^ui-fraud[- ]model$/i);
     await wizard.selectOption(page, 'Environment', 'staging');
     await s.shot('model');
     await wizard.next(page);
