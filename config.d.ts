@@ -106,6 +106,37 @@ export interface Config {
       };
       /** Batching defaults when a template turns batching on. */
       batching?: { maxBatchSize?: number; batchTimeoutMicros?: number; maxEnqueuedBatches?: number; numBatchThreads?: number };
+      /**
+       * Flows allowed past the namespace's default-deny NetworkPolicy (docs/serving.md, "Network flows").
+       * Defaults follow the cloud (from tensorflow.identity.provider) and the model storage scheme.
+       */
+      network?: {
+        /** Default: gke for provider gke, eks for eks-irsa / eks-pod-identity, otherwise other. */
+        cloud?: 'gke' | 'eks' | 'other';
+        mesh?: {
+          /** Istio sidecar injection on the project namespace. Default true. */
+          enabled?: boolean;
+          /** Default `istio-system`. */
+          istiodNamespace?: string;
+          /** Default { app: istiod }. */
+          istiodPodLabels?: { [label: string]: string };
+          /** Default 15012. */
+          istiodPort?: number;
+        };
+        /** Node-local DNS resolvers (ipBlock on 53). Default GKE ['169.254.20.10/32'], else none. */
+        nodeLocalDnsCidrs?: string[];
+        /** Egress to gs:// / s3:// model storage. Default public IPv4 minus private/link-local ranges on 443; none for pvc://. */
+        modelStorage?: { cidrs?: string[]; except?: string[]; ports?: number[] };
+        /** Node-local workload identity endpoints. Default GKE 169.254.169.254/32:80 + 169.254.169.252/32:988; EKS Pod Identity 169.254.170.23/32:80; else none. */
+        workloadIdentity?: Array<{ cidr: string; port: number }>;
+        /** Egress to AWS STS (IRSA). Default for eks-irsa: public IPv4 minus private ranges on 443; else none. */
+        sts?: { cidrs?: string[]; except?: string[]; ports?: number[] };
+      };
+      /** Pod Security Admission on project namespaces: the level is always `restricted` (enforce, audit, warn). */
+      podSecurity?: {
+        /** Version label value: `latest` or `v1.<minor>`. Default `latest`. */
+        version?: string;
+      };
     };
 
     /**
@@ -210,6 +241,8 @@ export interface Config {
       };
       aws?: {
         accountId: string;
+        /** AWS region (e.g. eu-west-1); required for CI trust on AWS (the workflow's AWS_REGION variable). */
+        region?: string;
         /** EKS OIDC provider without scheme (IRSA), e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC. */
         oidcProvider?: string;
         /** EKS cluster name (Pod Identity). */
@@ -251,6 +284,15 @@ export interface Config {
       waitTimeoutSeconds?: number;
       /** Lifecycle of Components and APIs when the template gives none. Default `experimental`. */
       defaultLifecycle?: string;
+      /** Red Hat Developer Hub's model catalog. */
+      rhdh?: {
+        /**
+         * Also register one `AiModelServerAPI` entity per endpoint (RHDH model catalog 1.0+), besides
+         * the Resource/Component/API shape RHDH 1.8-1.10 reads. Default false: only a catalog with
+         * RHDH's AiModelServerAPI kind layer can process that kind.
+         */
+        aiModelServerApi?: boolean;
+      };
     };
   };
 }

@@ -12,6 +12,7 @@ import { createGithubConfigureAction } from './github/configure';
 import { readGitOpsConfig } from './gitops/config';
 import { createClaimStore, createGitOpsTarget } from './gitops';
 import type { ProjectAccess } from './access/project';
+import { assertCiContractConfig } from './identity/ci-contract';
 import { readIdentityConfig } from './identity/config';
 import { createIdentityProvisionAction } from './identity/provision';
 import { readSmokeDefaults } from './model/config';
@@ -20,9 +21,9 @@ import { createModelValidateAction } from './model/validate';
 import { createRepositoryPublishAction } from './repository/publish';
 import { GithubRepositoryPublisher } from './repository/github';
 import { LocalRepositoryPublisher } from './repository/local';
-import { readServingConfig } from './serving/config';
+import { readServingConfig, servingPlatformNamespaces } from './serving/config';
 import { createServingProvisionAction } from './serving/provision';
-import { readLocalRepositoryRoot, readNamingOptions } from './shared/config';
+import { configError, readLocalRepositoryRoot, readNamingOptions, reservedNamespaceClash } from './shared/config';
 import { packageRoot } from './shared/paths';
 
 /**
@@ -50,6 +51,9 @@ export const tensorflowModule = createBackendModule({
         const access = readAccessPolicy(config);
         const identity = readIdentityConfig(config);
         const serving = readServingConfig(config);
+        const ci = assertCiContractConfig(identity, serving.modelStorageBaseUri);
+        const clash = reservedNamespaceClash(naming.namespacePrefix, servingPlatformNamespaces(serving));
+        if (clash) throw configError('namespacePrefix', `"${naming.namespacePrefix}" ${clash}; choose a prefix of your own, such as "ml-"`);
         const gateway = readGatewayConfig(config);
         const catalogConfig = readCatalogConfig(config);
         const smokeDefaults = readSmokeDefaults(config);
@@ -69,7 +73,7 @@ export const tensorflowModule = createBackendModule({
         ];
 
         scaffolder.addActions(
-          createModelCreateAction({ skeletonsDir, auditor, naming, projectAccess }),
+          createModelCreateAction({ skeletonsDir, auditor, naming, projectAccess, ci }),
           createModelValidateAction({ urlReader, auditor, defaults: smokeDefaults, naming, projectAccess }),
           createRepositoryPublishAction({ publishers, auditor, naming, projectAccess }),
           createGithubConfigureAction({
@@ -80,7 +84,7 @@ export const tensorflowModule = createBackendModule({
             auditor,
             projectAccess,
           }),
-          createIdentityProvisionAction({ gitops, access, identity, naming, auditor, projectAccess }),
+          createIdentityProvisionAction({ gitops, access, identity, naming, auditor, projectAccess, modelStorageBaseUri: serving.modelStorageBaseUri }),
           createServingProvisionAction({ gitops, serving, naming, auditor, access, gateway, projectAccess }),
           createCatalogRegisterAction({
             catalog,

@@ -1,5 +1,6 @@
 import type { Config } from '@backstage/config';
 import { z } from 'zod';
+import { lintRoleRules } from '../identity/lint';
 
 /**
  * The access policy: named scopes, what each scope grants on every target, and
@@ -151,27 +152,20 @@ export const DEFAULT_ACCESS_POLICY: AccessPolicy = {
       gateway: { routes: [{ methods: ['GET'], paths: ['', '/metadata'] }] },
     },
     deploy: {
-      description: 'Roll out new model versions: push to the repository, patch the project workload',
+      // No workload writes: CI publishes versions to model storage and the server loads them; workload
+      // changes go through the reviewed GitOps change (a pod template could mount any Secret).
+      description: 'Roll out new model versions: push to the repository (CI publishes them to model storage); read the workload and its logs',
       kubernetes: {
-        rules: [
-          ...READ,
-          { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['<project>'], verbs: ['patch', 'update'] },
-          { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-        ],
+        rules: [...READ, { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }],
       },
       github: { permission: 'push' },
       gateway: { routes: [] },
     },
     admin: {
-      description: 'Administer the project: manage workloads, services and config in the namespace, maintain the repository',
+      description: 'Administer the project: manage services and config in the namespace, restart pods, maintain the repository (workloads change through GitOps)',
       kubernetes: {
         rules: [
           ...READ,
-          {
-            apiGroups: ['apps'],
-            resources: ['deployments', 'deployments/scale'],
-            verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
-          },
           { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
           { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch', 'delete'] },
         ],
@@ -241,6 +235,10 @@ export function parseAccessPolicy(raw: unknown, prefix = 'tensorflow.access'): A
         }
       }),
     );
+  }
+  for (const [name, scope] of Object.entries(scopes)) {
+    const finding = lintRoleRules(scope.kubernetes.rules)[0];
+    if (finding) throw new AccessPolicyError(`${prefix}.scopes.${name}.kubernetes.rules`, `[${finding.rule}] ${finding.message}`);
   }
   for (const required of REQUIRED_SCOPES) {
     if (!scopes[required]) {

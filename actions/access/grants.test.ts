@@ -60,7 +60,16 @@ describe('computeGrants with the default policy', () => {
       { ...DEFAULT_ACCESS_POLICY, rules: { ...DEFAULT_ACCESS_POLICY.rules, ownerDefaultScopes: ['deploy'] } },
       project,
     ).kubernetes[0];
-    expect(deploy.rules).toContainEqual({ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['fraud-detector'], verbs: ['patch', 'update'] });
+    expect(deploy.rules).toContainEqual({ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] });
+    const named = computeGrants(
+      {
+        ...DEFAULT_ACCESS_POLICY,
+        scopes: { ...DEFAULT_ACCESS_POLICY.scopes, deploy: { ...DEFAULT_ACCESS_POLICY.scopes.deploy, kubernetes: { rules: [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['<project>'], verbs: ['get'] }] } } },
+        rules: { ...DEFAULT_ACCESS_POLICY.rules, ownerDefaultScopes: ['deploy'] },
+      },
+      project,
+    ).kubernetes[0];
+    expect(named.rules).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['fraud-detector'], verbs: ['get'] }]);
     expect(JSON.stringify(g)).not.toMatch(/serviceaccounts\/token|"\*"/);
   });
 

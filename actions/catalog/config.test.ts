@@ -11,7 +11,8 @@ describe('readCatalogConfig', () => {
       readCatalogConfig(
         new ConfigReader({ tensorflow: { catalog: { allowUserOwners: true, waitTimeoutSeconds: 10, defaultLifecycle: 'production' } } }),
       ),
-    ).toEqual({ allowUserOwners: true, waitTimeoutSeconds: 10, defaultLifecycle: 'production' });
+    ).toEqual({ allowUserOwners: true, waitTimeoutSeconds: 10, defaultLifecycle: 'production', rhdhAiModelServerApi: false });
+    expect(readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { rhdh: { aiModelServerApi: true } } } })).rhdhAiModelServerApi).toBe(true);
   });
   it('names the bad key', () => {
     expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { waitTimeoutSeconds: 0 } } }))).toThrow(
@@ -21,5 +22,6 @@ describe('readCatalogConfig', () => {
       /tensorflow\.catalog\.defaultLifecycle/,
     );
     expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { allowUserOwners: 'maybe' } } }))).toThrow(/allowUserOwners/);
+    expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { rhdh: { aiModelServerApi: 'maybe' } } } }))).toThrow(/aiModelServerApi/);
   });
 });

@@ -8,12 +8,18 @@ export interface CatalogConfig {
   waitTimeoutSeconds: number;
   /** Lifecycle of registered Components and APIs when the template gives none. Default `experimental`. */
   defaultLifecycle: string;
+  /**
+   * Also register one `AiModelServerAPI` entity per endpoint (RHDH model catalog 1.0+).
+   * Default false: a catalog without RHDH's kind layer cannot process that kind.
+   */
+  rhdhAiModelServerApi: boolean;
 }
 
 export const DEFAULT_CATALOG_CONFIG: CatalogConfig = {
   allowUserOwners: false,
   waitTimeoutSeconds: 60,
   defaultLifecycle: 'experimental',
+  rhdhAiModelServerApi: false,
 };
 
 const LIFECYCLE = /^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$/;
@@ -35,5 +41,7 @@ export function readCatalogConfig(config: Config): CatalogConfig {
       `tensorflow.catalog.defaultLifecycle "${defaultLifecycle}" is not a valid lifecycle; use e.g. "experimental", "production"`,
     );
   }
-  return { allowUserOwners, waitTimeoutSeconds, defaultLifecycle };
+  const rhdhAiModelServerApi =
+    section.getOptionalBoolean('rhdh.aiModelServerApi') ?? DEFAULT_CATALOG_CONFIG.rhdhAiModelServerApi;
+  return { allowUserOwners, waitTimeoutSeconds, defaultLifecycle, rhdhAiModelServerApi };
 }

@@ -2,9 +2,11 @@ import {
   ANNOTATION_SOURCE_LOCATION,
   stringifyEntityRef,
   type Entity,
+  type EntityLink,
 } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import yaml from 'yaml';
+import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import { parseStrictEntityRef, type ModelProject } from '../shared/naming';
 import type { CatalogEntityNames } from './names';
 import { buildOpenApiDocument, type ModelSignature, type NormalisedSignature } from './openapi';
@@ -34,12 +36,36 @@ export const ANNOTATIONS = {
   rhdhInternalServiceUrl: 'rhdh.modelcatalog.io/internal-service-url',
   rhdhExternalRouteUrl: 'rhdh.modelcatalog.io/external-route-url',
   techdocsRef: 'backstage.io/techdocs-ref',
+  /** TechDocs shows this entity's published docs (the repository's) instead of building its own … */
+  techdocsEntity: 'backstage.io/techdocs-entity',
+  /** … opened at this page of them (the model card). */
+  techdocsEntityPath: 'backstage.io/techdocs-entity-path',
+  kubernetesId: KUBERNETES_ID,
   githubProjectSlug: 'github.com/project-slug',
   kubernetesNamespace: 'backstage.io/kubernetes-namespace',
 } as const;
 
 /** Component type of the model project's repository (training code, model card, docs). */
 export const REPO_COMPONENT_TYPE = 'model-project';
+
+/** Path of the model card page in the project's published docs (skeleton `docs/model-card.md`). */
+export const MODEL_CARD_DOCS_PATH = '/model-card/';
+/** The model card's file in the repository. */
+export const MODEL_CARD_FILE = 'docs/model-card.md';
+/** Where the validate step writes its smoke report (its default `reportPath`). */
+export const SMOKE_REPORT_FILE = 'smoke-report.json';
+
+/**
+ * RHDH's model-server tags (ModelCatalogGenerator: `auth-required` / `auth-not-required`).
+ * Our endpoint is only reachable through the gateway (NetworkPolicy allow-from-gateway), which
+ * requires a JWT (RequestAuthentication + AuthorizationPolicy): always `auth-required`.
+ */
+export const RHDH_AUTH_TAG = 'auth-required';
+
+export const AI_MODEL_SERVER_API_KIND = 'AiModelServerAPI';
+
+/** `AiModelServerAPI.spec.serverType`: the API contract, TF Serving's REST API v1 (`/v1/models/<name>…`). */
+export const AI_MODEL_SERVER_TYPE = 'tensorflow-serving-rest-v1';
 
 export interface SmokeSummary {
   /** tfjs backend used, e.g. `tensorflow`, `cpu`, `wasm`. */
@@ -101,6 +127,11 @@ export interface CatalogEntitiesInput {
   serving?: ServingInfo;
   identity?: IdentityInfo;
   provenance: Provenance;
+  /** Red Hat Developer Hub's model catalog. */
+  rhdh?: {
+    /** Also build the `AiModelServerAPI` entity (tensorflow.catalog.rhdh.aiModelServerApi). */
+    aiModelServerApi?: boolean;
+  };
 }
 
 export interface CatalogEntityRefs {
@@ -109,10 +140,12 @@ export interface CatalogEntityRefs {
   endpoint?: string;
   api?: string;
   serviceAccount?: string;
+  /** `aimodelserverapi:default/<endpoint name>`, when enabled and serving is given. */
+  aiModelServerApi?: string;
 }
 
 export interface BuiltEntities {
-  /** Repo component first, then model, service account, API, endpoint. */
+  /** Repo component first, then model, service account, API, endpoint (then AiModelServerAPI). */
   entities: Entity[];
   refs: CatalogEntityRefs;
 }
@@ -159,6 +192,59 @@ export function serverBase(url: string, modelName: string): string {
   const suffix = `/v1/models/${modelName}`;
   const trimmed = url.replace(/\/+$/, '');
   return trimmed.endsWith(suffix) ? trimmed.slice(0, -suffix.length) : trimmed;
+}
+
+/** Entity links' `icon` values are keys of Backstage's default app icons (`@backstage/app-defaults` icons). */
+export type { EntityLink };
+
+function hostOf(url: string): { protocol: string; host: string; path: string } | undefined {
+  try {
+    const u = new URL(url);
+    return { protocol: u.protocol, host: u.hostname.toLocaleLowerCase('en-US'), path: u.pathname };
+  } catch {
+    return undefined;
+  }
+}
+
+/** github.com, or a GitHub Enterprise host named `github.<domain>`. */
+function isGitHubHost(host: string): boolean {
+  return host === 'github.com' || host.startsWith('github.');
+}
+
+/** The repository's browsable root: GitHub gets the `github` icon, a local git repository (file:) a location pin. */
+export function repositoryLink(contentsUrl: string): EntityLink {
+  const h = hostOf(contentsUrl);
+  if (h && isGitHubHost(h.host)) return { url: contentsUrl, title: 'Repository (GitHub)', icon: 'github', type: 'repository' };
+  if (h?.protocol === 'file:') return { url: contentsUrl, title: 'Repository (local git)', icon: 'kind:location', type: 'repository' };
+  return { url: contentsUrl, title: 'Repository', type: 'repository' };
+}
+
+/** URL of one file of the repository, from its contents URL (`…/tree/<branch>` on GitHub, `file://<dir>` locally). */
+export function repositoryFileUrl(contentsUrl: string, file: string): string | undefined {
+  const h = hostOf(contentsUrl);
+  if (!h) return undefined;
+  const base = contentsUrl.replace(/\/+$/, '');
+  if (isGitHubHost(h.host)) {
+    const m = /^(https?:\/\/[^/]+\/[^/]+\/[^/]+)(?:\/tree\/(.+))?$/.exec(base);
+    return m ? `${m[1]}/blob/${m[2] ?? 'HEAD'}/${file}` : undefined;
+  }
+  if (h.protocol === 'file:') return `${base}/${file}`;
+  return undefined;
+}
+
+/** The GitOps change: a GitHub pull request or commit, or a branch of the local GitOps repository. */
+export function gitopsLink(url: string): EntityLink {
+  const h = hostOf(url);
+  if (h && isGitHubHost(h.host)) {
+    const title = /\/pull\/\d+/.test(h.path) ? 'GitOps pull request' : /\/commit\/[0-9a-f]+/.test(h.path) ? 'GitOps commit' : 'GitOps change';
+    return { url, title, icon: 'github', type: 'gitops' };
+  }
+  if (h?.protocol === 'file:') return { url, title: 'GitOps change (local git)', icon: 'kind:location', type: 'gitops' };
+  return { url, title: 'GitOps change', type: 'gitops' };
+}
+
+export function taskLink(taskUrl: string): EntityLink {
+  return { url: taskUrl, title: 'Scaffolder task', icon: 'scaffolder', type: 'scaffolder-task' };
 }
 
 function ref(kind: string, name: string, namespace: string): string {
@@ -214,6 +300,17 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
       }
     : {};
   const tags = ['tensorflow', 'ml-model'];
+  const contentsUrl = input.repo.contentsUrl;
+  const fileLink = (file: string, title: string, icon: string, type: string): EntityLink[] => {
+    const url = contentsUrl ? repositoryFileUrl(contentsUrl, file) : undefined;
+    return url ? [{ url, title, icon, type }] : [];
+  };
+  const projectLinks: EntityLink[] = [
+    ...(contentsUrl ? [repositoryLink(contentsUrl)] : []),
+    ...fileLink(MODEL_CARD_FILE, 'Model card', 'docs', 'model-card'),
+    ...(input.model?.smoke ? fileLink(SMOKE_REPORT_FILE, 'Smoke report', 'dashboard', 'smoke-report') : []),
+    taskLink(provenance.taskUrl),
+  ];
 
   const repoAnnotations: Record<string, string> = {
     ...common,
@@ -234,12 +331,26 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
       description: input.description,
       tags,
       annotations: repoAnnotations,
-      ...(input.repo.contentsUrl ? { links: [{ url: input.repo.contentsUrl, title: 'Repository', icon: 'github' }] } : {}),
+      links: projectLinks,
     },
     spec: { type: REPO_COMPONENT_TYPE, owner, lifecycle: input.lifecycle, ...systemSpec },
   };
 
-  const modelAnnotations: Record<string, string> = { ...common, ...smoke };
+  const modelAnnotations: Record<string, string> = {
+    ...common,
+    ...smoke,
+    // RHDH's AI templates name the model in REST calls by this annotation of the picked Resource.
+    [ANNOTATIONS.rhdhModelName]: project.name,
+    // The model card is a page of the repository's docs: RHDH reads techdocs-ref, Backstage's
+    // TechDocs tab shows the repository's published site opened at the model card.
+    [ANNOTATIONS.techdocsRef]: 'dir:.',
+    [ANNOTATIONS.techdocsEntity]: refs.repo,
+    [ANNOTATIONS.techdocsEntityPath]: MODEL_CARD_DOCS_PATH,
+  };
+  if (input.serving) {
+    modelAnnotations[ANNOTATIONS.kubernetesId] = kubernetesId(project);
+    modelAnnotations[ANNOTATIONS.kubernetesNamespace] = input.serving.namespace;
+  }
   if (input.model?.signature) modelAnnotations[ANNOTATIONS.signature] = JSON.stringify(storedSignature(input.model.signature));
   const model: Entity = {
     apiVersion: API_VERSION,
@@ -251,6 +362,7 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
       description: input.description,
       tags,
       annotations: modelAnnotations,
+      links: projectLinks,
     },
     spec: {
       type: 'ai-model',
@@ -310,8 +422,9 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
         namespace: ns,
         title: `${project.name} prediction API`,
         description: `TF Serving REST API of ${project.name} (predict, status, metadata).`,
-        tags: ['tensorflow', 'tf-serving'],
+        tags: ['tensorflow', 'tf-serving', RHDH_AUTH_TAG],
         annotations: { ...common },
+        links: [taskLink(provenance.taskUrl)],
       },
       spec: {
         type: 'openapi',
@@ -328,15 +441,17 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
       [ANNOTATIONS.rhdhModelName]: project.name,
       [ANNOTATIONS.rhdhInternalServiceUrl]: internalBase,
       [ANNOTATIONS.kubernetesNamespace]: serving.namespace,
+      [ANNOTATIONS.kubernetesId]: kubernetesId(project),
     };
     if (externalBase) endpointAnnotations[ANNOTATIONS.rhdhExternalRouteUrl] = externalBase;
     if (input.identity?.grants && Object.keys(input.identity.grants).length > 0) {
       endpointAnnotations[ANNOTATIONS.accessScopes] = JSON.stringify(normaliseGrants(input.identity.grants));
     }
-    const links = [
-      ...(serving.gatewayUrl ? [{ url: serving.gatewayUrl, title: 'REST endpoint (gateway)' }] : []),
-      { url: serving.restUrl, title: 'REST endpoint (in-cluster)' },
-      ...(serving.gitopsUrl ? [{ url: serving.gitopsUrl, title: 'GitOps change' }] : []),
+    const links: EntityLink[] = [
+      ...(serving.gatewayUrl ? [{ url: serving.gatewayUrl, title: 'REST endpoint (gateway)', icon: 'kind:api', type: 'endpoint' }] : []),
+      { url: serving.restUrl, title: 'REST endpoint (in-cluster)', icon: 'kind:api', type: 'endpoint' },
+      ...(serving.gitopsUrl ? [gitopsLink(serving.gitopsUrl)] : []),
+      taskLink(provenance.taskUrl),
     ];
     entities.push({
       apiVersion: API_VERSION,
@@ -346,7 +461,7 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
         namespace: ns,
         title: `${project.name} serving endpoint`,
         description: `TF Serving endpoint of ${project.name} in namespace ${serving.namespace}.`,
-        tags: ['tensorflow', 'tf-serving'],
+        tags: ['tensorflow', 'tf-serving', RHDH_AUTH_TAG],
         annotations: endpointAnnotations,
         links,
       },
@@ -359,6 +474,36 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
         providesApis: [refs.api],
       },
     });
+
+    if (input.rhdh?.aiModelServerApi) {
+      refs.aiModelServerApi = ref('aimodelserverapi', names.endpoint, ns);
+      entities.push({
+        apiVersion: API_VERSION,
+        kind: AI_MODEL_SERVER_API_KIND,
+        metadata: {
+          name: names.endpoint,
+          namespace: ns,
+          title: `${project.name} model server`,
+          description: `TF Serving endpoint of ${project.name} (RHDH model catalog).`,
+          tags: ['tensorflow', 'tf-serving', RHDH_AUTH_TAG],
+          annotations: { ...common, [ANNOTATIONS.rhdhModelName]: project.name },
+          links: [taskLink(provenance.taskUrl)],
+        },
+        spec: {
+          type: 'ai-model-server',
+          lifecycle: input.lifecycle,
+          owner,
+          ...systemSpec,
+          serverType: AI_MODEL_SERVER_TYPE,
+          serverUrl: externalBase ?? internalBase,
+          // The gateway takes a bearer JWT; no anonymous access.
+          requiresApiKey: true,
+          apiEntityRef: refs.api,
+          // TF Serving has no model listing endpoint (GET /v1/models is an error).
+          models: { discoverable: false, available: [project.name], default: project.name },
+        },
+      });
+    }
   }
 
   return { entities, refs };

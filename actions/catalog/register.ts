@@ -474,6 +474,7 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
         serving,
         identity,
         provenance: { initiator: ctx.user?.ref ?? 'unknown', at, taskUrl },
+        rhdh: { aiModelServerApi: catalogConfig.rhdhAiModelServerApi },
       });
       await validateEntities(built.entities);
 
@@ -490,7 +491,7 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
       await refuseSteal(catalog, credentials, built.entities, origin, project.owner);
 
       const refs = built.refs;
-      const entityRefs = [refs.repo, refs.model, refs.serviceAccount, refs.api, refs.endpoint].filter((r): r is string => !!r);
+      const entityRefs = [refs.repo, refs.model, refs.serviceAccount, refs.api, refs.endpoint, refs.aiModelServerApi].filter((r): r is string => !!r);
       const emit = () => {
         ctx.output('entityRefs', entityRefs);
         ctx.output('repoEntityRef', refs.repo);

@@ -20,10 +20,35 @@ const policy = EntityPolicies.allOf([
   new FieldFormatEntityPolicy(),
 ]);
 
+const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
+
+/**
+ * The required part of RHDH's AiModelServerAPI schema (catalog-model-ai-model-server,
+ * API.v1alpha1.ai-model-server.schema.json); tests check our entity against the schema itself.
+ */
+const aiModelServerApiValidator: KindValidator = {
+  async check(entity) {
+    const spec = entity.spec as Record<string, unknown> | undefined;
+    const models = spec?.models as { available?: unknown; default?: unknown; discoverable?: unknown } | undefined;
+    const problems = [
+      !['backstage.io/v1alpha1', 'backstage.io/v1beta1'].includes(entity.apiVersion) && 'apiVersion',
+      spec?.type !== 'ai-model-server' && 'spec.type',
+      ...(['lifecycle', 'owner', 'serverType', 'serverUrl'] as const).filter(k => !nonEmpty(spec?.[k])).map(k => `spec.${k}`),
+      spec?.apiEntityRef !== undefined && !nonEmpty(spec.apiEntityRef) && 'spec.apiEntityRef',
+      spec?.requiresApiKey !== undefined && typeof spec.requiresApiKey !== 'boolean' && 'spec.requiresApiKey',
+      models?.available !== undefined && !(Array.isArray(models.available) && models.available.every(nonEmpty)) && 'spec.models.available',
+      models?.default !== undefined && !nonEmpty(models.default) && 'spec.models.default',
+    ].filter(Boolean);
+    if (problems.length > 0) throw new Error(`"${problems[0]}" is not valid for an AiModelServerAPI`);
+    return true;
+  },
+};
+
 const kindValidators: Record<string, KindValidator> = {
   component: componentEntityV1alpha1Validator,
   resource: resourceEntityV1alpha1Validator,
   api: apiEntityV1alpha1Validator,
+  aimodelserverapi: aiModelServerApiValidator,
 };
 
 function describe(entity: Entity): string {

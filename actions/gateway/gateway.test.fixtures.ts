@@ -19,7 +19,7 @@ export const POLICIES: Record<string, AccessPolicy> = {
       'read-metadata': { github: { permission: 'pull' }, gateway: { routes: [{ methods: ['GET'], paths: ['/metadata'] }] } },
       deploy: {
         github: { permission: 'push' },
-        kubernetes: { rules: [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['<project>'], verbs: ['patch'] }] },
+        kubernetes: { rules: [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['<project>'], verbs: ['get'] }] },
       },
       admin: { github: { permission: 'maintain' } },
     },

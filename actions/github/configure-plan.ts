@@ -137,3 +137,16 @@ export function planVariables(existing: Array<{ name: string; value: string }>, 
 export function oidcSubjectMatches(existing: { use_default?: boolean; include_claim_keys?: string[] } | undefined, claimKeys: string[]): boolean {
   return !!existing && existing.use_default === false && JSON.stringify(existing.include_claim_keys ?? []) === JSON.stringify(claimKeys);
 }
+
+/**
+ * The environment variables tensorflow:github:configure sets: exactly the CI contract's values that
+ * tensorflow:identity:provision computed (ciTrust.variables), plus the optional informational
+ * SERVICE_ACCOUNT / MODEL_ENDPOINT only when a caller passes them (the create-model template does not:
+ * the workflow reads neither; actions/identity/ci-contract.ts).
+ */
+export function desiredVariables(trustVariables: Record<string, string> | undefined, extra: { serviceAccount?: string; endpoint?: string } = {}): Record<string, string> {
+  const variables: Record<string, string> = { ...(trustVariables ?? {}) };
+  if (extra.serviceAccount) variables.SERVICE_ACCOUNT = extra.serviceAccount;
+  if (extra.endpoint) variables.MODEL_ENDPOINT = extra.endpoint;
+  return variables;
+}

@@ -149,6 +149,34 @@ describe('tensorflow:github:configure against the GitHub OpenAPI description (Pr
     ]);
   });
 
+  it('ruleset: false defers the ruleset (no read, no write): the template applies it after catalog:register', async () => {
+    const { action } = setup('fresh');
+    const { ctx, outputs } = actionContext({ ...baseInput, ruleset: false }, { userRef: 'user:default/alice' });
+    await action.handler(ctx as any);
+    expect(writes()).toEqual([
+      `PUT ${T}/ml-platform/repos/acme/fraud-detector`,
+      `PUT ${T}/risk/repos/acme/fraud-detector`,
+      `PUT ${R}/contents/.github/CODEOWNERS`,
+      `PUT ${R}/environments/staging`,
+      `PUT ${R}/environments/production`,
+    ]);
+    expect(prism.requests.some(r => r.path.startsWith(`${R}/rulesets`))).toBe(false);
+    expect(outputs.rulesetId).toBeUndefined();
+  });
+
+  it('the create-model template registers (a direct commit to the default branch) before the no-bypass ruleset exists', () => {
+    const template = yaml.parse(fs.readFileSync(path.resolve(__dirname, '../../templates/create-model/template.yaml'), 'utf8'));
+    const steps: Array<{ id: string; action: string; input: Record<string, unknown> }> = template.spec.steps;
+    const at = (id: string) => steps.findIndex(st => st.id === id);
+    const configures = steps.filter(st => st.action === 'tensorflow:github:configure');
+    const applying = configures.filter(st => st.input.ruleset !== false);
+    expect(applying.map(st => st.id)).toEqual(['github-oidc']);
+    // every step that commits to the model repository's default branch runs before the ruleset step
+    for (const id of ['publish', 'register']) expect(at(id)).toBeLessThan(at('github-oidc'));
+    expect(at('github-oidc')).toBe(steps.length - 1);
+    expect(configures.find(st => st.id === 'github')!.input.ruleset).toBe(false);
+  });
+
   it('existing repository: converges — keeps matching grants, updates in place, never duplicates', async () => {
     const { action } = setup('existing');
     const { ctx } = actionContext({ ...baseInput, rulesetName: 'super cool ruleset', serviceAccount: 'ml-fraud-detector/fraud-detector-serving' }, { userRef: 'user:default/alice' });

@@ -19,6 +19,7 @@ import {
   currentTeamPermission,
   desiredEnvironment,
   desiredRuleset,
+  desiredVariables,
   environmentMatches,
   oidcSubjectMatches,
   planVariables,
@@ -116,6 +117,12 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
             .optional()
             .describe('The ciTrust output of tensorflow:identity:provision; without it the OIDC subject is left unchanged'),
           rulesetName: z.string().optional().describe(`Default: ${DEFAULT_RULESET_NAME}`),
+          ruleset: z
+            .boolean()
+            .optional()
+            .describe(
+              'Create or update the no-bypass default-branch ruleset. Default true. The create-model template passes false in its first pass and applies the ruleset in its last step, after tensorflow:catalog:register has committed catalog-info.yaml to the default branch',
+            ),
         }),
       output: z =>
         z.object({
@@ -189,9 +196,7 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         );
       }
 
-      const variables: Record<string, string> = { ...(trust?.variables ?? {}) };
-      if (input.serviceAccount) variables.SERVICE_ACCOUNT = input.serviceAccount;
-      if (input.endpoint) variables.MODEL_ENDPOINT = input.endpoint;
+      const variables = desiredVariables(trust?.variables, { serviceAccount: input.serviceAccount, endpoint: input.endpoint });
       for (const [k, v] of Object.entries(variables)) {
         if (!VARIABLE_NAME.test(k)) throw new InputError(`variable name "${k.slice(0, 40)}" must be upper-case letters, digits and _`);
         if (typeof v !== 'string' || v.length === 0 || v.length > 1000) throw new InputError(`variable ${k} must be a non-empty string`);
@@ -282,11 +287,16 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
       }
 
       // 3. Ruleset on the default branch requiring code-owner review (look before create; update in place).
+      // Deferred (ruleset: false) while later steps still commit to the default branch (docs/github.md).
+      const applyRuleset = input.ruleset ?? true;
+      if (typeof applyRuleset !== 'boolean') throw new InputError('ruleset must be true or false (default true)');
       const ruleset = desiredRuleset(rulesetName);
-      const { data: rulesets } = await octokit.rest.repos.getRepoRulesets({ owner: org, repo, per_page: 100, includes_parents: false });
+      const { data: rulesets } = applyRuleset ? await octokit.rest.repos.getRepoRulesets({ owner: org, repo, per_page: 100, includes_parents: false }) : { data: [] };
       const found = rulesets.find(r => r.name === rulesetName && r.source_type !== 'Organization');
       let rulesetId = found?.id;
-      if (found) {
+      if (!applyRuleset) {
+        ctx.logger.info(`Ruleset ${rulesetName} deferred (ruleset: false): a later step applies it once the default branch needs no more direct commits`);
+      } else if (found) {
         const { data: detail } = await octokit.rest.repos.getRepoRuleset({ owner: org, repo, ruleset_id: found.id });
         if (!rulesetMatches(detail as any, ruleset)) {
           await write(`ruleset ${rulesetName} (#${found.id}): update`, 'github-ruleset-set', 'high', { ruleset: rulesetName, id: found.id }, () =>

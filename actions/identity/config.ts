@@ -20,6 +20,8 @@ export interface IdentityConfig {
   };
   aws?: {
     accountId: string;
+    /** AWS region of the cluster and the model bucket; GitHub Actions needs it (AWS_REGION). */
+    region?: string;
     /** EKS cluster OIDC provider host/path without scheme, e.g. `oidc.eks.eu-west-1.amazonaws.com/id/ABC` (IRSA). */
     oidcProvider?: string;
     /** EKS cluster name (Pod Identity). */
@@ -60,6 +62,7 @@ const schema = z
     aws: z
       .object({
         accountId: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: 'must be an AWS region such as eu-west-1' }).optional(),
         oidcProvider: z.string().regex(/^[A-Za-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/, { message: 'must be the OIDC provider without https://' }).optional(),
         clusterName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/).optional(),
         clusterArn: z.string().regex(/^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+$/).optional(),

@@ -1,4 +1,5 @@
-import { lintManifests } from './lint';
+import { DEFAULT_ACCESS_POLICY, parseAccessPolicy } from '../access/config';
+import { lintManifests, lintRoleRules } from './lint';
 
 const ns = 'ml-fraud-detector';
 const meta = (name: string) => ({ name, namespace: ns });
@@ -33,6 +34,9 @@ describe('lintManifests finds deliberately bad policies', () => {
     ['RoleBinding to a ClusterRole', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: meta('x'), subjects: [], roleRef: { kind: 'ClusterRole', name: 'admin', apiGroup: 'rbac.authorization.k8s.io' } }, ['no-cluster-role']],
     ['token minting', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('x'), rules: [{ apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] }] }, ['no-token-minting']],
     ['wildcard and escalation verbs', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('x'), rules: [{ apiGroups: ['*'], resources: ['roles'], verbs: ['escalate'] }] }, ['no-wildcard-rbac', 'no-escalation']],
+    ['exec, attach, port-forward, ephemeral containers', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('x'), rules: [{ apiGroups: [''], resources: ['pods/exec', 'pods/attach', 'pods/portforward', 'pods/ephemeralcontainers'], verbs: ['get', 'create', 'patch'] }] }, ['no-pod-access', 'no-pod-access', 'no-pod-access', 'no-pod-access']],
+    ['scale', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('x'), rules: [{ apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale'], verbs: ['patch', 'update'] }] }, ['no-scale', 'no-scale']],
+    ['creating workloads that mount unreadable Secrets', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('x'), rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'create'] }, { apiGroups: [''], resources: ['pods'], verbs: ['patch'] }, { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices'], resourceNames: ['x'], verbs: ['update'] }, { apiGroups: [''], resources: ['secrets'], resourceNames: ['one'], verbs: ['get'] }] }, ['no-workload-write', 'no-workload-write', 'no-workload-write']],
     ['automounted token', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('sa') }, ['no-automount']],
     [
       'token lifetime under 10 minutes and no audience',
@@ -45,6 +49,21 @@ describe('lintManifests finds deliberately bad policies', () => {
     const findings = lintManifests([manifest]);
     expect(rules(findings)).toEqual(expected);
     for (const f of findings) expect(f.message).toMatch(new RegExp(`^${manifest.kind} .+: .{10,}`));
+  });
+
+  it('allows writing workloads only together with reading every Secret they could mount', () => {
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('x'), rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] }, { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }] };
+    expect(rules(lintManifests([role]))).toEqual([]);
+  });
+
+  it('refuses such scopes in the access policy at start-up, and the default scopes comply', () => {
+    expect(() =>
+      parseAccessPolicy({ scopes: { ...DEFAULT_ACCESS_POLICY.scopes, deploy: { kubernetes: { rules: [{ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] }] } } } }),
+    ).toThrow(/tensorflow\.access\.scopes\.deploy\.kubernetes\.rules: \[no-pod-access\] rule 0 grants pods\/exec/);
+    expect(() =>
+      parseAccessPolicy({ scopes: { ...DEFAULT_ACCESS_POLICY.scopes, admin: { kubernetes: { rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] }] } } } }),
+    ).toThrow(/scopes\.admin\.kubernetes\.rules: \[no-workload-write\]/);
+    for (const [name, scope] of Object.entries(DEFAULT_ACCESS_POLICY.scopes)) expect({ name, findings: lintRoleRules(scope.kubernetes.rules) }).toEqual({ name, findings: [] });
   });
 
   it('requires a default-deny NetworkPolicy per namespace when asked, accepting serving’s policies', () => {

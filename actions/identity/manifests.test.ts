@@ -62,7 +62,7 @@ describe('buildIdentityManifests', () => {
   });
 
   it('gke: annotation, IAMServiceAccount + workloadIdentityUser for the exact KSA, CI provider pinned by numeric ids', () => {
-    const b = buildIdentityManifests({ project, grants, identity: providers.gke, repository });
+    const b = buildIdentityManifests({ project, grants, identity: providers.gke, repository, modelStorageUri: 'gs://acme-models/fraud-detector' });
     expect(b.manifests[0].metadata.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'tf-fraud-detector@acme-ml-prod.iam.gserviceaccount.com' });
     const members = find(b.manifests, 'iam.cnrm.cloud.google.com/v1beta1', 'IAMPolicyMember').map(m => (m.spec as any).member);
     expect(members).toEqual([
@@ -75,7 +75,10 @@ describe('buildIdentityManifests', () => {
       "assertion.repository_owner_id == '65' && assertion.repository_id == '74' && assertion.environment in ['staging', 'production']",
     );
     expect(b.ciTrust).toMatchObject({ cloud: 'gcp', repositoryId: 74, claimKeys: ['repository_owner_id', 'repository_id', 'context'] });
-    expect(b.ciTrust!.variables.WORKLOAD_IDENTITY_PROVIDER).toMatch(/providers\/gh-fraud-detector$/);
+    // exactly the CI contract's names (actions/identity/ci-contract.ts)
+    expect(Object.keys(b.ciTrust!.variables).sort()).toEqual(['GCP_SERVICE_ACCOUNT', 'GCP_WORKLOAD_IDENTITY_PROVIDER', 'MODEL_STORAGE_URI']);
+    expect(b.ciTrust!.variables.GCP_WORKLOAD_IDENTITY_PROVIDER).toMatch(/providers\/gh-fraud-detector$/);
+    expect(b.ciTrust!.variables.MODEL_STORAGE_URI).toBe('gs://acme-models/fraud-detector');
   });
 
   it('eks-irsa: ACK Role trusting exactly system:serviceaccount:<ns>:<sa> with aud sts.amazonaws.com', () => {

@@ -2,6 +2,7 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import type { ProjectGrants } from '../access/grants';
 import { boundedName, type ModelProject } from '../shared/naming';
+import { ciContract, ciVariableValues } from './ci-contract';
 
 export { boundedName };
 import { GITHUB_OIDC_ISSUER, TOKEN_MAX_SECONDS, TOKEN_MIN_SECONDS, type IdentityConfig } from './config';
@@ -131,8 +132,11 @@ export function buildIdentityManifests(args: {
   grants: ProjectGrants;
   identity: IdentityConfig;
   repository?: RepositoryRef;
+  /** Where serving loads this project's model (`<modelStorageBaseUri>/<project>`): the CI contract's MODEL_STORAGE_URI. */
+  modelStorageUri?: string;
 }): IdentityBundle {
   const { project, grants, identity } = args;
+  const contract = ciContract(identity, args.modelStorageUri ?? '');
   const ns = project.namespace;
   const sa = project.serviceAccount;
   const manifests: Manifest[] = [];
@@ -228,10 +232,11 @@ export function buildIdentityManifests(args: {
         claimKeys: [...CI_SUBJECT_CLAIM_KEYS],
         subjects,
         audience,
-        variables: {
-          WORKLOAD_IDENTITY_PROVIDER: providerName,
-          CI_SERVICE_ACCOUNT: `${ciGsa}@${gke.projectId}.iam.gserviceaccount.com`,
-        },
+        variables: ciVariableValues(contract, {
+          workloadIdentityProvider: providerName,
+          ciServiceAccount: `${ciGsa}@${gke.projectId}.iam.gserviceaccount.com`,
+          modelStorageUri: args.modelStorageUri,
+        }),
       };
     }
   }
@@ -314,7 +319,7 @@ export function buildIdentityManifests(args: {
         claimKeys: [...CI_SUBJECT_CLAIM_KEYS],
         subjects,
         audience,
-        variables: { AWS_ROLE_ARN: ciArn },
+        variables: ciVariableValues(contract, { roleArn: ciArn, region: aws.region, modelStorageUri: args.modelStorageUri }),
       };
     }
   }

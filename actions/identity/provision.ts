@@ -28,6 +28,8 @@ export interface IdentityProvisionActionOptions {
   /** Who may act on which project: the one check every action makes first. */
   projectAccess: ProjectAccess;
   auditor: AuditorService;
+  /** tensorflow.serving.modelStorageBaseUri: the CI contract's MODEL_STORAGE_URI is `<base>/<project>`. */
+  modelStorageBaseUri?: string;
 }
 
 const GROUP_ABBREV: Record<string, string> = {
@@ -139,7 +141,8 @@ export function createIdentityProvisionAction(options: IdentityProvisionActionOp
 
 
       const grants = computeGrants(access, project, requested);
-      const bundle = buildIdentityManifests({ project, grants, identity, repository });
+      const modelStorageUri = options.modelStorageBaseUri ? `${options.modelStorageBaseUri}/${project.name}` : undefined;
+      const bundle = buildIdentityManifests({ project, grants, identity, repository, modelStorageUri });
       const findings = lintManifests(bundle.manifests);
       if (findings.length > 0) {
         throw new Error(`Identity policy lint failed; nothing was proposed:\n${findings.map(f => `- [${f.rule}] ${f.message}`).join('\n')}`);

@@ -2,6 +2,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import type { JsonObject } from '@backstage/types';
+import { ciSkeletonValues, type CiContract } from '../identity/ci-contract';
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import { audited } from '../shared/audit';
 import { boundedString, workspacePath } from '../shared/input';
@@ -14,6 +15,8 @@ export interface ModelCreateActionOptions {
   /** Folder holding the packaged skeletons (one folder per skeleton). */
   skeletonsDir: string;
   auditor: AuditorService;
+  /** The CI contract for the configured cloud; the skeleton gets it as the value `ci` (default: no deploy jobs). */
+  ci?: CiContract;
   naming: ProjectNamingOptions;
   /** Who may create which project: the one check every action makes first. */
   projectAccess: ProjectAccess;
@@ -48,6 +51,7 @@ function checkValues(values: JsonObject, project: ModelProject): JsonObject {
  */
 export function createModelCreateAction(options: ModelCreateActionOptions) {
   const { skeletonsDir, auditor, naming, projectAccess } = options;
+  const ci = ciSkeletonValues(options.ci ?? { cloud: 'none', deploy: false, variables: [] });
   return createTemplateAction({
     id: MODEL_CREATE_ACTION_ID,
     description:
@@ -85,13 +89,14 @@ export function createModelCreateAction(options: ModelCreateActionOptions) {
       const project = deriveProject({ name: ctx.input.name, owner: ctx.input.owner }, { ...naming, ownerKinds: ['group'] });
       const skeleton = boundedString('skeleton', ctx.input.skeleton, 200, 'model-project');
       const targetPath = ctx.input.targetPath ?? '.';
+      // `ci` is the platform's, never the caller's: the workflow must read what the identity and github steps set.
       const given = (ctx.input.values ?? {}) as JsonObject;
       const overwrite = ctx.input.overwrite ?? false;
       if (typeof given !== 'object' || given === null || Array.isArray(given)) {
         throw new InputError('values must be an object of names to values, e.g. { description: "Scores transactions" }');
       }
       if (typeof overwrite !== 'boolean') throw new InputError('overwrite must be true or false (default false)');
-      const values = checkValues(given, project);
+      const values = { ...checkValues(given, project), ci } as JsonObject;
       const targetDir = workspacePath('targetPath', ctx.workspacePath, targetPath, 'model');
       const skeletonDir = await resolveSkeleton(skeleton, { skeletonsDir, workspacePath: ctx.workspacePath });
       const files = await renderSkeleton(skeletonDir, values);

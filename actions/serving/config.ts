@@ -1,5 +1,7 @@
 import type { Config } from '@backstage/config';
 import { DNS_LABEL } from '../shared/naming';
+import { networkDefaults, readNetworkConfig, type NetworkConfig } from './network';
+import { POD_SECURITY_VERSION } from './podsecurity';
 import { isQuantity, parseQuantity } from './quantity';
 
 export interface ServingSize {
@@ -48,6 +50,10 @@ export interface ServingConfig {
   containerDefaults: { cpuRequest: string; memoryRequest: string; cpuLimit: string; memoryLimit: string };
   sizes: Record<'small' | 'medium' | 'large', ServingSize>;
   batching: { maxBatchSize: number; batchTimeoutMicros: number; maxEnqueuedBatches: number; numBatchThreads: number };
+  /** Pod Security Admission version pinned on every project namespace (`latest` or `v1.<minor>`); the level is always `restricted`. */
+  podSecurityVersion: string;
+  /** The flows allowed past default-deny (`tensorflow.serving.network`). */
+  network: NetworkConfig;
 }
 
 const KEY = 'tensorflow.serving';
@@ -83,6 +89,8 @@ export const SERVING_DEFAULTS: ServingConfig = {
     large: { replicas: 2, gpus: 1, cpu: '4', memory: '16Gi' },
   },
   batching: { maxBatchSize: 32, batchTimeoutMicros: 2000, maxEnqueuedBatches: 100, numBatchThreads: 4 },
+  podSecurityVersion: 'latest',
+  network: networkDefaults('other', 'none', 'pvc'),
 };
 
 function labels(section: Config | undefined, key: string, fallback: Record<string, string>): Record<string, string> {
@@ -244,6 +252,11 @@ export function readServingConfig(config: Config): ServingConfig {
     numBatchThreads: integer(s, 'batching.numBatchThreads', d.batching.numBatchThreads, 1),
   };
 
+  const podSecurityVersion = s?.getOptionalString('podSecurity.version') ?? d.podSecurityVersion;
+  if (!POD_SECURITY_VERSION.test(podSecurityVersion)) {
+    throw new ServingConfigError('podSecurity.version', `"${podSecurityVersion}" must be "latest" or a Kubernetes minor version such as "v1.33"`);
+  }
+
   return {
     runtime,
     image,
@@ -263,5 +276,14 @@ export function readServingConfig(config: Config): ServingConfig {
     containerDefaults,
     sizes,
     batching,
+    podSecurityVersion,
+    network: readNetworkConfig(config, modelStorageBaseUri),
   };
+}
+
+/** Namespaces the platform's peers live in; no project may be named into one. */
+export function servingPlatformNamespaces(config: ServingConfig): string[] {
+  return [config.gateway.namespace, config.dns.namespace, config.metricsScraper?.namespace, config.network.mesh.istiod.namespace].filter(
+    (n): n is string => typeof n === 'string',
+  );
 }

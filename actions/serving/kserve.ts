@@ -2,9 +2,12 @@ import { Container } from 'kubernetes-models/v1/Container';
 import { PodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import { Toleration } from 'kubernetes-models/v1/Toleration';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import { DNS_LABEL, type ModelProject } from '../shared/naming';
 import type { ServingConfig } from './config';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './podsecurity';
 import type { ServingSpec } from './request';
+import { readinessPath } from './probes';
 
 /** The subset of KServe's InferenceService (serving.kserve.io/v1beta1) we generate. */
 export interface InferenceService {
@@ -17,6 +20,8 @@ export interface InferenceService {
       automountServiceAccountToken?: boolean;
       minReplicas: number;
       maxReplicas: number;
+      /** ComponentExtensionSpec.labels: KServe puts them on the predictor's pods. */
+      labels?: Record<string, string>;
       nodeSelector?: Record<string, string>;
       tolerations?: Array<Record<string, string>>;
       securityContext?: Record<string, unknown>;
@@ -28,6 +33,7 @@ export interface InferenceService {
         protocolVersion: 'v1';
         resources: { requests?: Record<string, string>; limits?: Record<string, string> };
         securityContext?: Record<string, unknown>;
+        readinessProbe?: Record<string, unknown>;
       };
     };
   };
@@ -57,10 +63,11 @@ export function buildInferenceService(
     spec: {
       predictor: {
         serviceAccountName: project.serviceAccount,
+        labels: { [KUBERNETES_ID]: kubernetesId(project) },
         automountServiceAccountToken: false,
         minReplicas: spec.replicas,
         maxReplicas: spec.replicas,
-        securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: restrictedPodSecurityContext(),
         ...(spec.gpus > 0 && Object.keys(config.gpuNodeSelector).length > 0 ? { nodeSelector: { ...config.gpuNodeSelector } } : {}),
         ...(spec.gpus > 0 ? { tolerations: config.gpuTolerations.map(t => ({ ...t }) as Record<string, string>) } : {}),
         ...(spec.batching
@@ -71,11 +78,13 @@ export function buildInferenceService(
           storageUri: spec.storageUri,
           runtimeVersion: `${config.imageTag}${spec.gpus > 0 ? '-gpu' : ''}`,
           protocolVersion: 'v1',
+          // The runtime's TF Serving REST port; metadata answers only for an AVAILABLE version (see readinessPath).
+          readinessProbe: { httpGet: { path: readinessPath(project, spec), port: 8080 }, periodSeconds: 10, failureThreshold: 3 },
           resources: {
             requests: { cpu: spec.cpu, memory: spec.memory, ...gpu },
             limits: { cpu: spec.cpu, memory: spec.memory, ...gpu },
           },
-          securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+          securityContext: restrictedContainerSecurityContext(),
         },
       },
     },
@@ -91,13 +100,14 @@ const PREDICTOR_KEYS = new Set([
   'automountServiceAccountToken',
   'minReplicas',
   'maxReplicas',
+  'labels',
   'nodeSelector',
   'tolerations',
   'securityContext',
   'batcher',
   'model',
 ]);
-const MODEL_KEYS = new Set(['modelFormat', 'storageUri', 'runtimeVersion', 'protocolVersion', 'resources', 'securityContext']);
+const MODEL_KEYS = new Set(['modelFormat', 'storageUri', 'runtimeVersion', 'protocolVersion', 'resources', 'securityContext', 'readinessProbe']);
 
 /**
  * Our schema check for the InferenceService (kubernetes-models has no KServe types):
@@ -118,6 +128,7 @@ export function validateInferenceService(isvc: InferenceService, gpuResourceName
   check(DNS_LABEL.test(p.serviceAccountName ?? ''), 'spec.predictor.serviceAccountName', 'must name the project service account');
   check(Number.isInteger(p.minReplicas) && p.minReplicas >= 0, 'spec.predictor.minReplicas', 'must be a non-negative integer');
   check(Number.isInteger(p.maxReplicas) && p.maxReplicas >= p.minReplicas, 'spec.predictor.maxReplicas', 'must be an integer >= minReplicas');
+  if (p.labels) new ConfigMap({ metadata: { name: 'labels', labels: p.labels } }).validate();
   (p.tolerations ?? []).forEach(t => new Toleration(t as never).validate());
   if (p.securityContext) new PodSecurityContext(p.securityContext as never).validate();
   if (p.batcher) {
@@ -132,9 +143,20 @@ export function validateInferenceService(isvc: InferenceService, gpuResourceName
   check(['v1', 'v2', 'grpc-v1', 'grpc-v2'].includes(m.protocolVersion), 'spec.predictor.model.protocolVersion', 'must be v1, v2, grpc-v1 or grpc-v2');
   check(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(m.runtimeVersion ?? ''), 'spec.predictor.model.runtimeVersion', 'must be an image tag');
   // The container parts are a corev1.Container: validate them as one.
-  new Container({ name: 'kserve-container', resources: m.resources, securityContext: m.securityContext as never }).validate();
+  new Container({ name: 'kserve-container', resources: m.resources, securityContext: m.securityContext as never, readinessProbe: m.readinessProbe as never }).validate();
   const gpus = Number(m.resources?.limits?.[gpuResourceName] ?? 0);
   const gpuRuntime = m.runtimeVersion.endsWith('-gpu');
   check(!(gpus > 0 && !gpuRuntime), 'spec.predictor.model.runtimeVersion', 'is not GPU enabled but GPU resources are requested');
   check(!(gpus === 0 && gpuRuntime), 'spec.predictor.model.runtimeVersion', 'is GPU enabled but GPU resources are not requested');
 }
+
+/**
+ * KServe injects a `storage-initializer` init container for gs:// and s3:// models from the cluster's
+ * `default` ClusterStorageContainer, whose stock container sets no securityContext: under `restricted`
+ * its pods would be refused. The platform patches that ClusterStorageContainer with this
+ * securityContext (docs/serving.md, "Pod security").
+ */
+export const STORAGE_INITIALIZER_SECURITY_CONTEXT = {
+  ...restrictedContainerSecurityContext(),
+  runAsUser: 1000,
+};

@@ -67,6 +67,7 @@ describe('TF Serving manifests', () => {
       'NetworkPolicy',
       'NetworkPolicy',
       'NetworkPolicy',
+      'NetworkPolicy',
       'ResourceQuota',
       'Service',
     ]);
@@ -100,7 +101,7 @@ describe('TF Serving manifests', () => {
         ],
       },
     ]);
-    // DNS is the only egress
+    // DNS and (with the mesh) istiod are the only egress for PVC storage without a cloud identity
     const egressRules = policies.flatMap(p => p.spec.egress ?? []);
     expect(egressRules).toEqual([
       {
@@ -114,6 +115,10 @@ describe('TF Serving manifests', () => {
           { port: 53, protocol: 'UDP' },
           { port: 53, protocol: 'TCP' },
         ],
+      },
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } }, podSelector: { matchLabels: { app: 'istiod' } } }],
+        ports: [{ port: 15012, protocol: 'TCP' }],
       },
     ]);
     expect(find('ResourceQuota').spec.hard).toMatchObject({

@@ -7,12 +7,16 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import type { ModelProject } from '../shared/naming';
-import type { PeerSelector, ServingConfig } from './config';
+import type { ServingConfig } from './config';
+import { buildNetworkPolicies } from './network';
 import { buildInferenceService, validateInferenceService, type InferenceService } from './kserve';
+import { podSecurityLabels, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './podsecurity';
 import { multiplyQuantity, parseQuantity } from './quantity';
 import type { ServingSpec } from './request';
 import { toTextProto, type TextProtoMessage } from './textproto';
+import { readinessPath } from './probes';
 
 export const LABEL_PREFIX = 'ml-platform.io';
 export const OWNER_REF_ANNOTATION = `${LABEL_PREFIX}/owner-ref`;
@@ -74,6 +78,8 @@ export function projectLabels(project: ModelProject, spec: ServingSpec): Record<
     [`${LABEL_PREFIX}/project`]: project.name,
     [`${LABEL_PREFIX}/owner`]: ownerLabelValue(project.owner),
     [`${LABEL_PREFIX}/environment`]: spec.environment,
+    // Backstage's Kubernetes plugin finds every object (pods through the pod template) by this label.
+    [KUBERNETES_ID]: kubernetesId(project),
   };
 }
 
@@ -131,64 +137,21 @@ export function monitoringConfigText(): string {
   return toTextProto({ prometheus_config: { enable: true, path: METRICS_PATH } });
 }
 
-function peerRule(peer: PeerSelector) {
-  return {
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } },
-    ...(Object.keys(peer.podLabels).length > 0 ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}),
-  };
-}
-
 function isolation(project: ModelProject, spec: ServingSpec, config: ServingConfig, labels: Record<string, string>) {
   const ns = project.namespace;
   const selector = serverSelector(project, spec);
   const servingPorts = spec.runtime === 'kserve' ? [KSERVE_REST_PORT] : [GRPC_PORT, REST_PORT];
-  const policies: NetworkPolicy[] = [
-    new NetworkPolicy({
-      metadata: { name: 'default-deny-all', namespace: ns, labels },
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    }),
-    new NetworkPolicy({
-      metadata: { name: 'allow-from-gateway', namespace: ns, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [peerRule(config.gateway)], ports: servingPorts.map(port => ({ protocol: 'TCP', port })) }],
-      },
-    }),
-    new NetworkPolicy({
-      metadata: { name: 'allow-dns-egress', namespace: ns, labels },
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [
-          {
-            to: [peerRule(config.dns)],
-            ports: [
-              { protocol: 'UDP', port: 53 },
-              { protocol: 'TCP', port: 53 },
-            ],
-          },
-        ],
-      },
-    }),
-  ];
-  if (config.metricsScraper) {
-    policies.push(
-      new NetworkPolicy({
-        metadata: { name: 'allow-metrics-scrape', namespace: ns, labels },
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ['Ingress'],
-          ingress: [
-            {
-              from: [peerRule(config.metricsScraper)],
-              ports: [{ protocol: 'TCP', port: spec.runtime === 'kserve' ? KSERVE_REST_PORT : REST_PORT }],
-            },
-          ],
-        },
-      }),
-    );
-  }
+  const policies = buildNetworkPolicies({
+    project,
+    labels,
+    selector,
+    servingPorts,
+    gateway: config.gateway,
+    dns: config.dns,
+    metricsScraper: config.metricsScraper,
+    appMetricsPort: spec.runtime === 'kserve' ? KSERVE_REST_PORT : REST_PORT,
+    network: config.network,
+  });
   const gpu = config.gpuResourceName;
   const quota = new ResourceQuota({
     metadata: { name: 'project-quota', namespace: ns, labels },
@@ -248,19 +211,8 @@ function rolloutStrategy(spec: ServingSpec, config: ServingConfig) {
   };
 }
 
-const podSecurityContext = {
-  runAsNonRoot: true,
-  runAsUser: 1000,
-  runAsGroup: 1000,
-  fsGroup: 1000,
-  seccompProfile: { type: 'RuntimeDefault' as const },
-};
-const containerSecurityContext = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-};
+const podSecurityContext = restrictedPodSecurityContext();
+const containerSecurityContext = { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: true };
 
 function tfServing(project: ModelProject, spec: ServingSpec, config: ServingConfig, labels: Record<string, string>, annotations: Record<string, string>) {
   const ns = project.namespace;
@@ -319,9 +271,9 @@ function tfServing(project: ModelProject, spec: ServingSpec, config: ServingConf
                 { name: 'http', containerPort: REST_PORT, protocol: 'TCP' },
               ],
               resources: resources(spec, config),
-              // Model status: 200 once TF Serving knows the model; metadata only answers when a version is AVAILABLE.
+              // Status answers 200 for any known version, even LOADING or END; metadata only when the version is AVAILABLE.
               startupProbe: { httpGet: { path: statusPath, port: 'http' }, periodSeconds: 10, failureThreshold: 60 },
-              readinessProbe: { httpGet: { path: `${statusPath}/metadata`, port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: readinessPath(project, spec), port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: statusPath, port: 'http' }, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5 },
               securityContext: containerSecurityContext,
               volumeMounts: [
@@ -365,7 +317,11 @@ export function buildServingManifests(project: ModelProject, spec: ServingSpec, 
   const manifests: ServingManifest[] = [
     // istio-injection: the gateway's RequestAuthentication and AuthorizationPolicy only apply to pods with a sidecar
     new Namespace({
-      metadata: { name: ns, labels: { ...labels, 'kubernetes.io/metadata.name': ns, 'istio-injection': 'enabled' }, annotations },
+      metadata: {
+        name: ns,
+        labels: { ...labels, 'kubernetes.io/metadata.name': ns, 'istio-injection': config.network.mesh.enabled ? 'enabled' : 'disabled', ...podSecurityLabels(config.podSecurityVersion) },
+        annotations,
+      },
     }),
   ];
   const { policies, quota, limitRange } = isolation(project, spec, config, labels);

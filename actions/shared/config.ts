@@ -8,10 +8,35 @@ export function configError(key: string, problem: string): Error {
   return new InputError(`Invalid app-config: tensorflow.${key} ${problem}`);
 }
 
+/** Namespaces a cluster, its distribution or its platform add-ons own. */
+export const RESERVED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'gmp-system', 'gmp-public', 'gke-managed-system', 'amazon-cloudwatch', 'cert-manager', 'kserve', 'knative-serving'];
+/** Namespace name prefixes reserved by Kubernetes and the distributions. */
+export const RESERVED_NAMESPACE_PREFIXES = ['kube-', 'openshift', 'istio-', 'gke-', 'gmp-', 'amazon-', 'aws-', 'eks-', 'cattle-', 'calico-', 'tigera-', 'knative-'];
+
+/**
+ * Why `prefix + <any project name>` could land in a reserved namespace, or undefined. Also used for the
+ * platform namespaces in config (gateway, DNS, metrics scraper, istiod), which projects must never be named into.
+ */
+export function reservedNamespaceClash(prefix: string, platformNamespaces: string[] = []): string | undefined {
+  const p = RESERVED_NAMESPACE_PREFIXES.find(r => prefix.startsWith(r) || r.startsWith(prefix));
+  if (p) return `overlaps the reserved namespace prefix "${p}"`;
+  const n = [...RESERVED_NAMESPACES, ...platformNamespaces].find(r => r.startsWith(prefix) && r.length > prefix.length);
+  if (n) return `lets a project named "${n.slice(prefix.length)}" land in the namespace "${n}"`;
+  return undefined;
+}
+
 export function readNamingOptions(config: Config): ProjectNamingOptions {
   const tf = config.getOptionalConfig('tensorflow');
-  const namespacePrefix = tf?.getOptionalString('namespacePrefix') ?? 'ml-';
-  if (namespacePrefix !== '' && !/^[a-z0-9]([-a-z0-9]*)?$/.test(namespacePrefix)) {
+  // getOptional: Backstage's getOptionalString refuses '' with a message that does not say why it matters.
+  const rawPrefix = tf?.getOptional('namespacePrefix') ?? 'ml-';
+  if (typeof rawPrefix !== 'string') throw configError('namespacePrefix', 'must be a string such as "ml-"');
+  const namespacePrefix = rawPrefix;
+  if (namespacePrefix === '') {
+    throw configError('namespacePrefix', 'is empty: project namespaces need a prefix of their own, such as "ml-", so that no project can be named into kube-system, default or another platform namespace');
+  }
+  const reserved = reservedNamespaceClash(namespacePrefix);
+  if (reserved) throw configError('namespacePrefix', `"${namespacePrefix}" ${reserved}; choose a prefix of your own, such as "ml-"`);
+  if (!/^[a-z0-9]([-a-z0-9]*)?$/.test(namespacePrefix)) {
     throw configError('namespacePrefix', `"${namespacePrefix}" must be lowercase letters, digits and "-", starting with a letter or digit`);
   }
   if (namespacePrefix.length > 40) {

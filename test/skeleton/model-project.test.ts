@@ -5,6 +5,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { MODEL_CARD_DOCS_PATH, MODEL_CARD_FILE } from '../../actions/catalog/entities';
 import { renderSkeleton, type RenderedFile } from '../../actions/model/skeleton';
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -16,6 +17,8 @@ const sampleValues = {
   system: '',
   lifecycle: 'experimental',
   gpuRunnerLabel: 'gpu-a100',
+  // what tensorflow:model:create injects for GKE with gs:// storage (actions/identity/ci-contract.ts)
+  ci: { gcp: true, aws: false, deploy: true, cloud: 'gcp' },
 };
 const WORKFLOW = '.github/workflows/model.yaml';
 
@@ -40,6 +43,18 @@ describe('model-project skeleton', () => {
         expect({ file: f.path, errors: doc.errors.map(e => e.message) }).toEqual({ file: f.path, errors: [] });
       }
     }
+  });
+
+  it('publishes the model card with the project docs, at the page the model Resource points TechDocs to', () => {
+    const mkdocs = parseYaml(text('mkdocs.yml'));
+    const nav = (mkdocs.nav as Array<Record<string, string>>).map(item => Object.values(item)[0]);
+    expect(nav).toEqual(['index.md', 'model-card.md']);
+    // every nav page is rendered under docs/ (MkDocs' docs_dir)
+    for (const page of nav) expect(text(`docs/${page}`).length).toBeGreaterThan(0);
+    expect(text(MODEL_CARD_FILE)).toMatch(/^# Model card: fraud-detector/);
+    // MkDocs' directory URLs: docs/model-card.md is served at /model-card/
+    expect(MODEL_CARD_DOCS_PATH).toBe(`/${path.basename(MODEL_CARD_FILE, '.md')}/`);
+    expect(files.map(f => f.path)).not.toContain('MODEL_CARD.md');
   });
 
   it('renders a workflow that validates against the GitHub Actions workflow schema (SchemaStore)', () => {
@@ -71,15 +86,25 @@ describe('model-project skeleton', () => {
     expect(runs('train')).toContain('pip install -r requirements.txt');
     expect(runs('train')).toContain('python src/train.py');
     for (const line of text('requirements.txt').trim().split('\n')) expect(line).toMatch(/^[\w.-]+==[\w.]+$/);
-    expect(runs('smoke')).toMatch(/npx --no-install tf-smoke model\/ .*--json/);
+    expect(runs('smoke')).toMatch(/\.github\/smoke\/node_modules\/\.bin\/tf-smoke model\/ .*--json/);
     expect(workflow.jobs['deploy-staging'].environment).toBe('staging');
     expect(workflow.jobs['deploy-production'].environment).toBe('production');
     expect(workflow.jobs['deploy-production'].needs).toBe('deploy-staging');
   });
 
-  it('pins the smoke CLI to this package and its version', () => {
+  it('installs the smoke CLI (this package and version) with npm ci from a committed lockfile', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-    expect(parseYaml(text(WORKFLOW)).env.TF_SMOKE_PACKAGE).toBe(`${pkg.name}@${pkg.version}`);
+    const smoke = JSON.parse(text('.github/smoke/package.json'));
+    const lock = JSON.parse(text('.github/smoke/package-lock.json'));
+    expect(smoke.dependencies).toEqual({ [pkg.name]: pkg.version, '@tensorflow/tfjs-node-gpu': '4.22.0' });
+    expect(lock.packages[''].dependencies).toEqual(smoke.dependencies);
+    for (const [name, version] of Object.entries<string>(smoke.dependencies)) {
+      expect(lock.packages[`node_modules/${name}`]).toMatchObject({ version, integrity: expect.stringMatching(/^sha512-/) });
+    }
+    for (const [key, entry] of Object.entries<any>(lock.packages)) if (key) expect({ key, file: String(entry.resolved ?? '').startsWith('file:') }).toEqual({ key, file: false });
+    const runs = parseYaml(text(WORKFLOW)).jobs.smoke.steps.map((s: any) => s.run ?? '').join('\n');
+    expect(runs).toContain('npm ci --prefix .github/smoke');
+    expect(runs).not.toMatch(/npm install|--no-package-lock/);
   });
 
   it('deploys through OIDC: id-token: write, role and provider from vars, no secrets anywhere', () => {
@@ -91,9 +116,16 @@ describe('model-project skeleton', () => {
         workload_identity_provider: '${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}',
         service_account: '${{ vars.GCP_SERVICE_ACCOUNT }}',
       });
+      expect(workflow.jobs[job].steps.at(-1).env).toEqual({ TARGET: '${{ vars.MODEL_STORAGE_URI }}' });
     }
     expect(workflow.permissions).toEqual({ contents: 'read' });
     for (const f of files) expect({ file: f.path, secrets: /secrets\./.test(f.content.toString('latin1')) }).toEqual({ file: f.path, secrets: false });
+  });
+
+  it('pins every action by full commit SHA with the version in a comment', () => {
+    const lines = text(WORKFLOW).split('\n').filter(l => /^\s*(-\s+)?uses:/.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    for (const line of lines) expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
   });
 
   it('falls back to the "gpu" runner label when no gpuRunnerLabel is given', async () => {
