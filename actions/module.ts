@@ -57,7 +57,8 @@ export const tensorflowModule = createBackendModule({
         const gateway = readGatewayConfig(config);
         const catalogConfig = readCatalogConfig(config);
         const smokeDefaults = readSmokeDefaults(config);
-        const appBaseUrl = config.getOptionalString('app.baseUrl') ?? 'http://localhost:3000';
+        // entity and task links point at the frontend; without app.baseUrl, the backend (which serves the app in the dev setup)
+        const appBaseUrl = config.getOptionalString('app.baseUrl') ?? config.getOptionalString('backend.baseUrl') ?? 'http://localhost:7007';
 
         const integrations = ScmIntegrations.fromConfig(config);
         const gitops = createGitOpsTarget(readGitOpsConfig(config), { integrations, logger });

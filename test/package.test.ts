@@ -31,6 +31,8 @@ describe('the packed package', () => {
       ]),
     );
     expect(files.filter(f => /\.test\.|test\.fixtures|\/testing\//.test(f))).toEqual([]);
+    // the dev frontend (dev/app workspace) and the README screenshots stay out of the package
+    expect(files.filter(f => f.startsWith('dev/') || f.startsWith('docs/images/') || f.startsWith('test/'))).toEqual([]);
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
     for (const bin of Object.values(pkg.bin) as string[]) expect(files).toContain(bin);
     expect(pkg.backstage.role).toBe('backend-plugin-module');

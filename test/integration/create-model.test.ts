@@ -156,7 +156,10 @@ describe('Create new model on a real backend', () => {
     expect({ code, err: err.join('') }).toEqual({ code: 0, err: '' });
     const text = out.join('');
     expect(text).toMatch(/\[validate\] completed/);
-    expect(text).toContain('http://localhost:3000/catalog/default/component/churn-model');
+    // without --app-url the links point at the backend URL, which serves the app in the dev setup
+    expect(text).toContain(`${backend.baseUrl}/catalog/default/component/churn-model`);
+    expect(text).toMatch(new RegExp(`Task page: ${backend.baseUrl}/create/tasks/\\S+`));
+    expect(text).toMatch(/sizing = "preset" \(template default\)/);
   });
 
   it('the CLI exits non-zero naming the failing step', async () => {
