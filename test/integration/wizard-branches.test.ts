@@ -45,7 +45,7 @@ describe('wizard branch switches on a real backend', () => {
       replicas: 4,
       gpus: 1,
       // picked a GitHub repository, then chose the local target
-      publishTarget: 'local',
+      publishTo: 'local',
       repoUrl: 'github.com?owner=acme&repo=branch-switch',
     };
     const task = await runTask(backend.baseUrl, 'template:default/create-model', values);
