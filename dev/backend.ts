@@ -1,9 +1,10 @@
 import { createBackend } from '@backstage/backend-defaults';
 import { catalogModuleAllowFileLocations, catalogModuleErrorLogger } from './modules';
 
-/** The dev backend: a real Backstage backend with the catalog, the scaffolder and this module. */
+/** The dev backend: a real Backstage backend with the catalog, the scaffolder, this module, and the dev frontend (dev/app) on the same port. */
 export function createDevBackend() {
   const backend = createBackend();
+  backend.add(import('@backstage/plugin-app-backend'));
   backend.add(import('@backstage/plugin-auth-backend'));
   backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
   backend.add(import('@backstage/plugin-catalog-backend'));

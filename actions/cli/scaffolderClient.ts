@@ -1,7 +1,9 @@
 /**
  * A small client for the scaffolder REST API (`/api/scaffolder/v2`), usable against
- * any Backstage backend. It depends only on fetch.
+ * any Backstage backend. It depends on fetch and the catalog model's ref parser.
  */
+import { parseEntityRef } from '@backstage/catalog-model';
+
 export interface TaskEvent {
   id: number;
   type: 'log' | 'completion' | 'cancelled' | 'recover';
@@ -60,6 +62,13 @@ export class ScaffolderClient {
   async createTask(templateRef: string, values: Record<string, unknown>): Promise<string> {
     const body = await this.request('/tasks', { method: 'POST', body: JSON.stringify({ templateRef, values }) });
     return body.id;
+  }
+
+  /** The template's parameter pages as the scaffolder form receives them. */
+  async parameterSchema(templateRef: string): Promise<{ title: string; steps: Array<{ title: string; schema: Record<string, unknown> }> }> {
+    const { kind, namespace, name } = parseEntityRef(templateRef, { defaultKind: 'template' });
+    const path = [namespace, kind, name].map(encodeURIComponent).join('/');
+    return this.request(`/templates/${path}/parameter-schema`);
   }
 
   async retryTask(taskId: string): Promise<void> {
