@@ -3,7 +3,6 @@ import { coreServices, createBackendModule } from '@backstage/backend-plugin-api
 import { ScmIntegrations } from '@backstage/integration';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { authorizeInitiator } from './access/authorize';
 import { readAccessPolicy } from './access/config';
 import { readCatalogConfig } from './catalog/config';
 import { createCatalogRegisterAction } from './catalog/register';
@@ -11,7 +10,8 @@ import { readGatewayConfig } from './gateway';
 import { createGithubClient } from './github/client';
 import { createGithubConfigureAction } from './github/configure';
 import { readGitOpsConfig } from './gitops/config';
-import { createGitOpsTarget } from './gitops';
+import { createClaimStore, createGitOpsTarget } from './gitops';
+import type { ProjectAccess } from './access/project';
 import { readIdentityConfig } from './identity/config';
 import { createIdentityProvisionAction } from './identity/provision';
 import { readSmokeDefaults } from './model/config';
@@ -60,25 +60,27 @@ export const tensorflowModule = createBackendModule({
         const skeletonsDir = path.join(packageRoot(), 'skeletons');
         const getGithubClient = (target: Parameters<typeof createGithubClient>[0]) =>
           createGithubClient(target, { integrations, logger });
+        // One owner per project: every action asks this before its first side effect.
+        const projectAccess: ProjectAccess = { catalog, policy: access, claims: createClaimStore(gitops), auditor };
         const publishers = [
           new LocalRepositoryPublisher(readLocalRepositoryRoot(config)),
           new GithubRepositoryPublisher({ integrations, getClient: getGithubClient }),
         ];
 
         scaffolder.addActions(
-          createModelCreateAction({ skeletonsDir, auditor }),
-          createModelValidateAction({ urlReader, auditor, defaults: smokeDefaults }),
-          createRepositoryPublishAction({ publishers, auditor }),
+          createModelCreateAction({ skeletonsDir, auditor, naming, projectAccess }),
+          createModelValidateAction({ urlReader, auditor, defaults: smokeDefaults, naming, projectAccess }),
+          createRepositoryPublishAction({ publishers, auditor, naming, projectAccess }),
           createGithubConfigureAction({
             getClient: getGithubClient,
             integrations,
             access,
             naming,
-            catalog,
             auditor,
+            projectAccess,
           }),
-          createIdentityProvisionAction({ gitops, access, identity, naming, catalog, auditor }),
-          createServingProvisionAction({ gitops, serving, naming, auditor, access, gateway }),
+          createIdentityProvisionAction({ gitops, access, identity, naming, auditor, projectAccess }),
+          createServingProvisionAction({ gitops, serving, naming, auditor, access, gateway, projectAccess }),
           createCatalogRegisterAction({
             catalog,
             publishers,
@@ -87,7 +89,7 @@ export const tensorflowModule = createBackendModule({
             catalogConfig,
             access,
             baseUrl: appBaseUrl,
-            authorizeInitiator: args => authorizeInitiator({ ...args, catalog, policy: access }).then(() => undefined),
+            projectAccess,
           }),
         );
       },

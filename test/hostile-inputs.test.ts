@@ -53,15 +53,15 @@ const urlCase = (c: HostileCase): HostileCase => (c.field === 'modelUrl' ? { ...
 
 const CORPUS: Record<string, HostileCase[]> = {
   'tensorflow:model:create': [
-    ...cases('template', ['skeleton', 'targetPath', 'values.name', 'values.owner'], TEMPLATE),
+    ...cases('template', ['skeleton', 'targetPath', 'name', 'owner', 'values.name', 'values.owner'], TEMPLATE),
     ...cases('traversal', ['skeleton', 'targetPath'], TRAVERSAL),
-    ...cases('oversized', ['skeleton', 'targetPath', 'values.name', 'values.owner', 'values.description'], [OVERSIZED]),
-    ...cases('wrong-type', ['skeleton', 'targetPath', 'values.name', 'values.owner'], NOT_STRINGS),
+    ...cases('oversized', ['skeleton', 'targetPath', 'name', 'owner', 'values.description'], [OVERSIZED]),
+    ...cases('wrong-type', ['skeleton', 'targetPath', 'name', 'owner', 'values.name', 'values.owner'], NOT_STRINGS),
     ...cases('wrong-type', ['values'], [42, ['a'], 'name=x']),
     ...cases('wrong-type', ['overwrite'], ['yes', 1]),
-    ...cases('unicode', ['values.name', 'targetPath'], LOOKALIKES),
-    ...cases('unicode', ['values.owner'], lookalikeOwners),
-    ...cases('owner-kind', ['values.owner'], BAD_OWNERS),
+    ...cases('unicode', ['name', 'targetPath'], LOOKALIKES),
+    ...cases('unicode', ['owner'], lookalikeOwners),
+    ...cases('owner-kind', ['owner'], BAD_OWNERS),
   ],
   'tensorflow:model:validate': [
     ...cases('template', ['modelPath', 'reportPath', 'modelUrl', 'signatureName'], TEMPLATE),
@@ -81,6 +81,10 @@ const CORPUS: Record<string, HostileCase[]> = {
     ...cases('wrong-type', ['inputs'], [42, 'features']),
     ...cases('unicode', ['modelPath', 'reportPath'], LOOKALIKES.map(n => n.replace('fraud-detector', 'model'))),
     ...cases('unicode', ['modelUrl'], LOOKALIKES.map(n => `http://${n}.example.com/model.json`), /^modelUrl(: Reading from| .* contains control or invisible characters)/),
+    ...cases('template', ['name', 'owner'], TEMPLATE),
+    ...cases('wrong-type', ['name', 'owner'], NOT_STRINGS),
+    ...cases('unicode', ['name'], LOOKALIKES),
+    ...cases('owner-kind', ['owner'], BAD_OWNERS),
   ].map(urlCase),
   'tensorflow:repository:publish': [
     ...cases('template', ['repoUrl', 'sourcePath', 'defaultBranch'], TEMPLATE),
@@ -91,6 +95,10 @@ const CORPUS: Record<string, HostileCase[]> = {
     ...cases('wrong-type', ['repoUrl', 'sourcePath', 'defaultBranch', 'gitCommitMessage'], NOT_STRINGS),
     ...cases('unicode', ['repoUrl'], LOOKALIKES.map(n => `local?repo=${n}`)),
     ...cases('unicode', ['defaultBranch'], LOOKALIKES.map(n => n.replace('fraud-detector', 'main'))),
+    ...cases('template', ['name', 'owner'], TEMPLATE),
+    ...cases('wrong-type', ['name', 'owner'], NOT_STRINGS),
+    ...cases('unicode', ['name'], LOOKALIKES),
+    ...cases('owner-kind', ['owner'], BAD_OWNERS),
   ],
   'tensorflow:github:configure': [
     ...cases('template', ['repoUrl', 'name', 'owner', 'serviceAccount', 'endpoint', 'rulesetName'], TEMPLATE),

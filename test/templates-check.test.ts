@@ -72,7 +72,7 @@ describe('templates:check', () => {
     const byMessage = (s: string) => report.issues.find(i => i.message.includes(s));
     expect(byMessage('"parameters.nmae" is not declared')).toMatchObject({ line: 20, fix: expect.stringContaining('name') });
     expect(byMessage('step "publish" is referenced before it runs')).toMatchObject({ line: 21, fix: expect.stringContaining('move step "publish"') });
-    expect(byMessage('has no output "repoUrl"')).toMatchObject({ line: 30, fix: expect.stringContaining('files, targetPath') });
+    expect(byMessage('has no output "repoUrl"')).toMatchObject({ line: 34, fix: expect.stringContaining('files, targetPath') });
     expect(report.issues).toHaveLength(3);
     expect(formatReports([report])).toContain('test/fixtures/templates/broken-reference/template.yaml:20:');
   });

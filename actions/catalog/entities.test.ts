@@ -49,14 +49,14 @@ describe('catalogEntityNames', () => {
       serviceAccount: 'fraud-detector-serving-sa',
     });
   });
-  it('keeps long names within 63 characters, distinct and stable', () => {
-    const long = deriveProject({ name: `a${'b'.repeat(61)}c`, owner: 'group:default/x' }, { namespacePrefix: '' });
-    const other = deriveProject({ name: `a${'b'.repeat(61)}d`, owner: 'group:default/x' }, { namespacePrefix: '' });
-    const n = catalogEntityNames(long);
+  it('fits the longest project name without truncation, so names stay injective', () => {
+    const longest = deriveProject({ name: `a${'b'.repeat(50)}c`, owner: 'group:default/x' }, { namespacePrefix: '' });
+    const n = catalogEntityNames(longest);
     for (const v of Object.values(n)) expect(v.length).toBeLessThanOrEqual(ENTITY_NAME_MAX);
-    expect(n.model.endsWith('-model')).toBe(true);
-    expect(n.model).not.toBe(catalogEntityNames(other).model);
-    expect(catalogEntityNames(long)).toEqual(n);
+    expect(n.serviceAccount).toBe(`${longest.name}-serving-sa`);
+    expect(() => deriveProject({ name: `a${'b'.repeat(51)}c`, owner: 'group:default/x' }, { namespacePrefix: '' })).toThrow(
+      /at most 52 \(its service-account entity "<name>-serving-sa" must fit 63\)/,
+    );
   });
 });
 

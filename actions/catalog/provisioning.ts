@@ -5,7 +5,7 @@
  */
 import type { ModelProject } from '../shared/naming';
 
-export const PROVISIONING_RECORD_FILE = '.backstage/provisioning.json';
+export { PROVISIONING_RECORD_FILE } from '../access/binding';
 export const PROVISIONING_RECORD_VERSION = 1;
 
 export interface GitOpsChangeRef {

@@ -1,4 +1,6 @@
-import { authorizeInitiator } from '../access/authorize';
+import { initialProvisioningRecord } from '../access/binding';
+import { LocalClaimStore } from '../gitops/claims';
+import { LocalGitOpsTarget } from '../gitops/local';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';
 /**
  * The action against the real catalog backend (SQLite, in-process): real addLocation,
@@ -83,6 +85,16 @@ describe('tensorflow:catalog:register against the real catalog', () => {
     const publisher = new LocalRepositoryPublisher(path.join(root, 'repos'));
     const src = makeWorkspace('catalog-real-src-');
     fs.writeFileSync(path.join(src, 'README.md'), '# x\n');
+    fs.mkdirSync(path.join(src, '.backstage'));
+    fs.writeFileSync(
+      path.join(src, '.backstage/provisioning.json'),
+      initialProvisioningRecord({
+        project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
+        initiator: 'user:default/jdoe',
+        taskId: 'task-1234',
+        repoUrl: 'local?repo=fraud-detector',
+      }),
+    );
     await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'init', author: { name: 'jdoe', email: 'j@x' } });
     const action = createCatalogRegisterAction({
       catalog,
@@ -92,7 +104,12 @@ describe('tensorflow:catalog:register against the real catalog', () => {
       catalogConfig: { ...DEFAULT_CATALOG_CONFIG, waitTimeoutSeconds: 30 },
       baseUrl: 'http://localhost:3000',
       pollIntervalMs: 200,
-      authorizeInitiator: args => authorizeInitiator({ ...args, catalog, policy: DEFAULT_ACCESS_POLICY }).then(() => undefined),
+      projectAccess: {
+        catalog,
+        policy: DEFAULT_ACCESS_POLICY,
+        claims: new LocalClaimStore(new LocalGitOpsTarget({ path: path.join(root, 'gitops') })),
+        auditor: mockAuditor(),
+      },
     });
     const input = {
       name: 'fraud-detector',

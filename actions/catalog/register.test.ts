@@ -1,9 +1,10 @@
-import { authorizeInitiator } from '../access/authorize';
+import { initialProvisioningRecord } from '../access/binding';
+import { LocalClaimStore } from '../gitops/claims';
+import { LocalGitOpsTarget } from '../gitops/local';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Entity } from '@backstage/catalog-model';
-import { NotAllowedError } from '@backstage/errors';
 import { Validator } from 'jsonschema';
 import yaml from 'yaml';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
@@ -11,7 +12,7 @@ import { LocalRepositoryPublisher } from '../repository/local';
 import { git } from '../shared/git';
 import { DEFAULT_CATALOG_CONFIG, type CatalogConfig } from './config';
 import { ANNOTATIONS } from './entities';
-import { createCatalogRegisterAction, type CatalogRegisterActionOptions } from './register';
+import { createCatalogRegisterAction } from './register';
 import { examples } from './register.examples';
 import { FileCatalog } from '../../test/support/fileCatalog';
 
@@ -53,16 +54,28 @@ const fullInput = {
   },
 };
 
-async function setup(opts: { catalog?: FileCatalog; catalogConfig?: Partial<CatalogConfig>; authorizeInitiator?: CatalogRegisterActionOptions['authorizeInitiator'] } = {}) {
+async function setup(opts: { catalog?: FileCatalog; catalogConfig?: Partial<CatalogConfig> } = {}) {
   const root = makeWorkspace('catalog-repos-');
   const publisher = new LocalRepositoryPublisher(root);
   const src = makeWorkspace('catalog-src-');
   fs.writeFileSync(path.join(src, 'README.md'), '# fraud-detector\n');
+  // As tensorflow:repository:publish leaves it: bound to the project by its provisioning record.
+  fs.mkdirSync(path.join(src, '.backstage'));
+  fs.writeFileSync(
+    path.join(src, '.backstage/provisioning.json'),
+    initialProvisioningRecord({
+      project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
+      initiator: 'user:default/jdoe',
+      taskId: 'task-1234',
+      repoUrl: 'local?repo=fraud-detector',
+    }),
+  );
   for (const repo of ['fraud-detector']) {
     await publisher.publish({ repoUrl: `local?repo=${repo}`, sourceDir: src, message: 'Initial commit', author: { name: 'jdoe', email: 'jdoe@x' } });
   }
   const catalog = opts.catalog ?? new FileCatalog({ entities: org(), lagReads: 2 });
   const auditor = mockAuditor();
+  const claims = new LocalClaimStore(new LocalGitOpsTarget({ path: makeWorkspace('catalog-claims-') }));
   const action = createCatalogRegisterAction({
     catalog: catalog.service(),
     publishers: [publisher],
@@ -71,13 +84,11 @@ async function setup(opts: { catalog?: FileCatalog; catalogConfig?: Partial<Cata
     catalogConfig: { ...DEFAULT_CATALOG_CONFIG, ...opts.catalogConfig },
     baseUrl: 'http://localhost:3000/',
     pollIntervalMs: 5,
-    authorizeInitiator:
-      opts.authorizeInitiator ??
-      (args => authorizeInitiator({ ...args, catalog: catalog.service(), policy: DEFAULT_ACCESS_POLICY }).then(() => undefined)),
+    projectAccess: { catalog: catalog.service(), policy: DEFAULT_ACCESS_POLICY, claims, auditor },
   });
   const repoDir = path.join(root, 'fraud-detector');
   const commits = async () => Number((await git(['rev-list', '--count', 'HEAD'], { cwd: repoDir })).stdout.trim());
-  return { publisher, catalog, auditor, action, repoDir, commits };
+  return { publisher, catalog, auditor, action, repoDir, commits, claims };
 }
 
 describe('tensorflow:catalog:register', () => {
@@ -186,21 +197,30 @@ describe('tensorflow:catalog:register', () => {
     expect(fs.existsSync(path.join(run.workspacePath, 'catalog-info.yaml'))).toBe(false);
   });
 
-  it('refuses an initiator outside the owner group (injected authorizeInitiator)', async () => {
-    const authorizeInitiator = jest.fn(async (args: { initiatorRef?: string; owner: string }) => {
-      if (args.initiatorRef !== 'user:default/jdoe') throw new NotAllowedError(`${args.initiatorRef} is not a member of ${args.owner}`);
-    });
-    const { action, catalog, commits } = await setup({ authorizeInitiator });
-    const run = actionContext(fullInput, { userRef: 'user:default/mallory' });
+  it('refuses a project another owner has claimed, and writes nothing', async () => {
+    const { action, catalog, commits, claims } = await setup();
+    await claims.create({ project: 'fraud-detector', owner: 'group:default/risk', claimedBy: 'user:default/rita', taskId: 'task-1', claimedAt: '2026-01-01T00:00:00Z' });
+    const run = actionContext(fullInput);
     await expect(action.handler(run.ctx as any)).rejects.toMatchObject({
       name: 'NotAllowedError',
-      message: 'user:default/mallory is not a member of group:default/ml-platform',
+      message: expect.stringMatching(/model project "fraud-detector" is owned by group:default\/risk .*not by group:default\/ml-platform/),
     });
-    expect(authorizeInitiator).toHaveBeenCalledWith(
-      expect.objectContaining({ initiatorRef: 'user:default/mallory', owner: 'group:default/ml-platform', action: 'tensorflow:catalog:register' }),
-    );
     expect(catalog.calls).toEqual([]);
     expect(await commits()).toBe(1);
+  });
+
+  it('refuses a repository bound to another project, and writes nothing', async () => {
+    const { action, catalog, publisher, claims } = await setup();
+    const other = makeWorkspace('catalog-other-');
+    fs.writeFileSync(path.join(other, 'README.md'), '# victim\n');
+    await publisher.publish({ repoUrl: 'local?repo=victim', sourceDir: other, message: 'init', author: { name: 'v', email: 'v@x' } });
+    const run = actionContext({ ...fullInput, repoUrl: 'local?repo=victim' });
+    await expect(action.handler(run.ctx as any)).rejects.toMatchObject({
+      name: 'NotAllowedError',
+      message: expect.stringMatching(/refuses repository local\?repo=victim: it already exists and carries no \.backstage\/provisioning\.json/),
+    });
+    expect(catalog.calls).toEqual([]);
+    expect((await claims.get('fraud-detector'))?.owner).toBe('group:default/ml-platform');
   });
 
   it('refuses a non-member with the default membership check', async () => {
@@ -219,7 +239,7 @@ describe('tensorflow:catalog:register', () => {
         namespace: 'default',
         annotations: { 'backstage.io/managed-by-origin-location': 'url:https://github.com/other/repo/blob/main/catalog-info.yaml' },
       },
-      spec: { type: 'service', owner: 'group:default/risk', lifecycle: 'production' },
+      spec: { type: 'service', owner: 'group:default/ml-platform', lifecycle: 'production' },
     };
     const catalog = new FileCatalog({ entities: [...org(), foreign] });
     const { action, commits } = await setup({ catalog });
@@ -229,6 +249,24 @@ describe('tensorflow:catalog:register', () => {
     });
     expect(catalog.calls).toEqual([]);
     expect(await commits()).toBe(1);
+  });
+
+  it('never takes over an entity another owner holds: refused before anything is claimed or written', async () => {
+    const theirs: Entity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: { name: 'fraud-detector-endpoint', namespace: 'default' },
+      spec: { type: 'service', owner: 'group:default/risk', lifecycle: 'production' },
+    };
+    const catalog = new FileCatalog({ entities: [...org(), theirs] });
+    const { action, commits, claims } = await setup({ catalog });
+    await expect(action.handler(actionContext(fullInput).ctx as any)).rejects.toMatchObject({
+      name: 'NotAllowedError',
+      message: expect.stringContaining('component:default/fraud-detector-endpoint already exists in the catalog, owned by group:default/risk'),
+    });
+    expect(catalog.calls).toEqual([]);
+    expect(await commits()).toBe(1);
+    expect(await claims.get('fraud-detector')).toBeUndefined();
   });
 
   it('dry run returns the entities and writes, commits and registers nothing', async () => {
@@ -249,7 +287,8 @@ describe('tensorflow:catalog:register', () => {
     await expect(action.handler(actionContext(fullInput).ctx as any)).rejects.toThrow(
       /the catalog did not show component:default\/fraud-detector, .* within 0\.2s \(tensorflow\.catalog\.waitTimeoutSeconds\)/,
     );
-    const event = await (auditor.createEvent as jest.Mock).mock.results[0].value;
+    const calls = (auditor.createEvent as jest.Mock).mock.calls.map(c => c[0].eventId);
+    const event = await (auditor.createEvent as jest.Mock).mock.results[calls.indexOf('catalog-entities-registered')].value;
     expect(event.fail).toHaveBeenCalled();
   });
 

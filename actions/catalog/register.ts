@@ -30,7 +30,9 @@ import {
 } from './entities';
 import { catalogEntityNames } from './names';
 import { normaliseSignature, type ModelSignature, type NormalisedSignature } from './openapi';
-import { verifyOwner, type AuthorizeInitiator } from './owner';
+import { verifyOwner } from './owner';
+import { assertRepositoryBound } from '../access/binding';
+import { authorizeProject, type ProjectAccess } from '../access/project';
 import { validateEntities } from './validate';
 import { PROVISIONING_RECORD_FILE, serialiseProvisioningRecord, type GitOpsChangeRef } from './provisioning';
 import { examples } from './register.examples';
@@ -46,11 +48,8 @@ export interface CatalogRegisterActionOptions {
   /** Project naming (namespace prefix); owner kinds come from catalogConfig.allowUserOwners. */
   naming: ProjectNamingOptions;
   catalogConfig: CatalogConfig;
-  /**
-   * Checks that the initiator may register for the owner (member of the owner group, or admin
-   * scope): module.ts injects the access policy's `authorizeInitiator`, the same check identity uses.
-   */
-  authorizeInitiator: AuthorizeInitiator;
+  /** Who may act on which project: the one check every action makes first. */
+  projectAccess: ProjectAccess;
   /** App base URL for links, e.g. `https://backstage.example.com`. */
   baseUrl: string;
   /**
@@ -262,17 +261,27 @@ async function waitForEntities(o: WaitOptions): Promise<void> {
   }
 }
 
-/** Refuses when an entity with one of our refs already comes from another location. */
+/**
+ * Refuses when an entity with one of our refs already comes from another location, or names
+ * another owner: ownership never moves silently.
+ */
 async function refuseSteal(
   catalog: CatalogService,
   credentials: BackstageCredentials,
   entities: Entity[],
   origin: string,
+  owner: string,
 ): Promise<void> {
   for (const e of entities) {
     const ref = `${e.kind.toLocaleLowerCase('en-US')}:${e.metadata.namespace}/${e.metadata.name}`;
     const existing = await catalog.getEntityByRef(ref, { credentials });
     if (!existing) continue;
+    const ownedBy = (existing.relations ?? []).find(r => r.type === RELATION_OWNED_BY)?.targetRef;
+    if (ownedBy && ownedBy.toLocaleLowerCase('en-US') !== owner.toLocaleLowerCase('en-US')) {
+      throw new ConflictError(
+        `${ref} is owned by ${ownedBy}; refusing to change its owner to ${owner}. Ownership never moves silently: nothing was changed.`,
+      );
+    }
     const theirs = existing.metadata.annotations?.[ANNOTATION_ORIGIN_LOCATION];
     if (theirs !== origin) {
       throw new ConflictError(
@@ -286,7 +295,7 @@ async function refuseSteal(
 
 export function createCatalogRegisterAction(options: CatalogRegisterActionOptions) {
   const { catalog, publishers, auditor, naming, catalogConfig, baseUrl } = options;
-  const authorize = options.authorizeInitiator;
+  const { projectAccess } = options;
   const intervalMs = options.pollIntervalMs ?? 500;
 
   return createTemplateAction({
@@ -427,18 +436,9 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
       const names = catalogEntityNames(project);
       const credentials = await ctx.getInitiatorCredentials();
 
-      // Ownership: the owner exists, and the initiator may act for it.
-      const ownerEntity = await verifyOwner({ catalog, credentials, ownerRef: project.owner, allowUserOwners: catalogConfig.allowUserOwners });
-      let initiatorEntity: Entity | undefined = ctx.user?.entity as Entity | undefined;
-      if (!initiatorEntity && ctx.user?.ref) initiatorEntity = await catalog.getEntityByRef(ctx.user.ref, { credentials });
-      await authorize({
-        credentials,
-        initiatorRef: ctx.user?.ref,
-        owner: project.owner,
-        action: CATALOG_REGISTER_ACTION_ID,
-        ownerEntity,
-        initiatorEntity,
-      });
+      // Ownership: the owner exists, the initiator may act for it on this project, and the
+      // repository is the one bound to this project.
+      await verifyOwner({ catalog, credentials, ownerRef: project.owner, allowUserOwners: catalogConfig.allowUserOwners });
 
       // The signature: from input, else from the model entity registered earlier.
       let signature: NormalisedSignature | undefined;
@@ -477,9 +477,17 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
       });
       await validateEntities(built.entities);
 
+      // Every input is checked; before anything is written, the one project check, then the repository's binding.
+      await authorizeProject(projectAccess, ctx, project, { action: CATALOG_REGISTER_ACTION_ID, mode: 'use' });
+      const repository = await publisher.readRecord(input.repoUrl);
+      if (!repository.exists && !ctx.isDryRun) {
+        throw new InputError(`repoUrl "${input.repoUrl.slice(0, 120)}" names no repository yet; publish the project (tensorflow:repository:publish) before registering it`);
+      }
+      assertRepositoryBound(repository, { project: project.name, owner: project.owner }, { repoUrl: input.repoUrl, action: CATALOG_REGISTER_ACTION_ID });
+
       const location: CatalogLocationSpec = publisher.catalogLocation(input.repoUrl, CATALOG_INFO_FILE);
       const origin = stringifyLocationRef(location);
-      await refuseSteal(catalog, credentials, built.entities, origin);
+      await refuseSteal(catalog, credentials, built.entities, origin, project.owner);
 
       const refs = built.refs;
       const entityRefs = [refs.repo, refs.model, refs.serviceAccount, refs.api, refs.endpoint].filter((r): r is string => !!r);

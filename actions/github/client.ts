@@ -142,3 +142,18 @@ export async function createGithubClient(target: GithubRepo, deps: GithubClientD
   });
   return describeGithubErrors(octokit);
 }
+
+/** A file's text on a branch, or undefined when the file (or the repository) is not there. */
+export async function readRepositoryFile(
+  octokit: GithubClient,
+  target: { owner: string; repo: string; path: string; ref?: string },
+): Promise<string | undefined> {
+  try {
+    const { data } = await octokit.rest.repos.getContent(target);
+    if (Array.isArray(data) || data.type !== 'file' || typeof (data as { content?: unknown }).content !== 'string') return undefined;
+    return Buffer.from((data as { content: string }).content, 'base64').toString('utf8');
+  } catch (error) {
+    if ((error as { status?: unknown }).status === 404) return undefined;
+    throw error;
+  }
+}

@@ -17,11 +17,11 @@ import { ConfigReader } from '@backstage/config';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { mockServices } from '@backstage/backend-test-utils';
 import { ScmIntegrations } from '@backstage/integration';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import yaml from 'yaml';
 import { actionContext } from '../../test/support/actionContext';
-import { usePrism } from '../../test/support/prism';
-import { people } from '../access/authorize.test.fixtures';
+import { isProvisioningRecordRequest, serveProvisioningRecord, usePrism } from '../../test/support/prism';
+import { initialProvisioningRecord } from '../access/binding';
+import { testProjectAccess } from '../access/project.test.fixtures';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';
 import { LocalGitOpsTarget } from '../gitops/local';
 import { parseIdentityConfig } from '../identity/config';
@@ -38,27 +38,34 @@ const SENTINEL = 'sentinel-7c1f0e-DO-NOT-LEAK';
 
 type State = 'fresh' | 'existing';
 
-function setup(state: State) {
+/** The repository's provisioning record as the publish step leaves it (what binds it to a project). */
+const boundRecord = (project = 'fraud-detector', owner = 'group:default/ml-platform') =>
+  initialProvisioningRecord({ project: { name: project, owner, namespace: `ml-${project}` }, initiator: 'user:default/alice', taskId: 't', repoUrl: 'github.com?owner=acme&repo=fraud-detector' });
+
+function setup(state: State, options: { record?: string } = {}) {
+  const record = options.record ?? boundRecord();
   const integrations = ScmIntegrations.fromConfig(
     new ConfigReader({ integrations: { github: [{ host: 'github.com', apiBaseUrl: prism.url, token: 'test-token' }] } }),
   );
   const auditor = mockServices.auditor.mock();
-  const catalog = catalogServiceMock({ entities: people });
   const action = createGithubConfigureAction({
     integrations,
     access: DEFAULT_ACCESS_POLICY,
     naming,
-    catalog,
+    projectAccess: testProjectAccess(),
     auditor,
     getClient: async target => {
       const octokit = await createGithubClient(target, {
         integrations,
         octokitOptions: { request: { fetch: prism.fetch, retries: 0 }, throttle: { enabled: false }, retry: { enabled: false } },
       });
+      serveProvisioningRecord(octokit, record);
       octokit.hook.before('request', options => {
         const route = `${options.method} ${options.url}`;
         let prefer: string | undefined;
-        if (state === 'fresh') {
+        if (isProvisioningRecordRequest(options)) {
+          // served by serveProvisioningRecord
+        } else if (state === 'fresh') {
           if (/^GET \/orgs\/\{org\}\/teams\/\{team_slug\}\/repos\//.test(route)) prefer = 'code=404';
           if (route === 'GET /repos/{owner}/{repo}/contents/{path}') prefer = 'code=404';
           if (route === 'GET /repos/{owner}/{repo}/actions/oidc/customization/sub') prefer = 'code=404';
@@ -196,7 +203,7 @@ describe('tensorflow:github:configure against the GitHub OpenAPI description (Pr
       access: DEFAULT_ACCESS_POLICY,
       identity: parseIdentityConfig({ provider: 'eks-irsa', aws: { accountId: '123456789012', oidcProvider: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC' } }),
       naming,
-      catalog: catalogServiceMock({ entities: people }),
+      projectAccess: testProjectAccess(),
       auditor: mockServices.auditor.mock(),
     });
     const { action, auditor } = setup('fresh');
@@ -266,7 +273,7 @@ describe('tensorflow:github:configure against the GitHub OpenAPI description (Pr
       access: DEFAULT_ACCESS_POLICY,
       identity: parseIdentityConfig({ provider: 'gke', gke: { projectId: 'acme-ml-prod', projectNumber: '123456789' } }),
       naming,
-      catalog: catalogServiceMock({ entities: people }),
+      projectAccess: testProjectAccess(),
       auditor: identityAuditor,
     });
     const { action, auditor } = setup('fresh');

@@ -3,17 +3,17 @@ import type { AuditorService } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import type { ScmIntegrationRegistry } from '@backstage/integration';
-import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { JsonObject, JsonValue } from '@backstage/types';
-import { authorizeInitiator } from '../access/authorize';
+import { assertRepositoryBound, PROVISIONING_RECORD_FILE } from '../access/binding';
+import { authorizeProject, type ProjectAccess } from '../access/project';
 import { GITHUB_PERMISSIONS, type AccessPolicy } from '../access/config';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
 import { CI_SUBJECT_CLAIM_KEYS } from '../identity/manifests';
 import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
-import { parseGithubRepoUrl, type GithubClient, type GithubRepo } from './client';
+import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from './client';
 import {
   codeownersContent,
   currentTeamPermission,
@@ -37,8 +37,9 @@ export interface GithubConfigureActionOptions {
   integrations: ScmIntegrationRegistry;
   access: AccessPolicy;
   naming: ProjectNamingOptions;
-  catalog: Pick<CatalogService, 'getEntityByRef' | 'getEntitiesByRefs'>;
   auditor: AuditorService;
+  /** Who may act on which project: the one check every action makes first. */
+  projectAccess: ProjectAccess;
 }
 
 const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]{0,99}$/;
@@ -83,7 +84,7 @@ function readTrust(value: unknown): CiTrustInput | undefined {
 }
 
 export function createGithubConfigureAction(options: GithubConfigureActionOptions) {
-  const { getClient, integrations, access, naming, catalog, auditor } = options;
+  const { getClient, integrations, access, naming, auditor, projectAccess } = options;
   return createTemplateAction({
     id: GITHUB_CONFIGURE_ACTION_ID,
     description:
@@ -180,14 +181,6 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         return slug;
       };
 
-      await authorizeInitiator({
-        catalog,
-        credentials: await ctx.getInitiatorCredentials(),
-        initiatorRef: ctx.user?.ref,
-        owner: project.owner,
-        policy: access,
-        action: GITHUB_CONFIGURE_ACTION_ID,
-      });
       const grants = computeGrants(access, project, normaliseRequestedGrants(input.grants));
       const ownerGrant = grants.github.find(g => g.group === project.owner);
       if (!ownerGrant || GITHUB_PERMISSIONS.indexOf(ownerGrant.permission) < GITHUB_PERMISSIONS.indexOf('push')) {
@@ -204,6 +197,8 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         if (typeof v !== 'string' || v.length === 0 || v.length > 1000) throw new InputError(`variable ${k} must be a non-empty string`);
       }
 
+      // Every input is checked; before GitHub is touched, the one project check.
+      await authorizeProject(projectAccess, ctx, project, { action: GITHUB_CONFIGURE_ACTION_ID, mode: 'use' });
       const octokit = await getClient({ host, owner: org, repo });
       const changes: string[] = [];
       const repoKey = `${org}/${repo}`;
@@ -234,6 +229,12 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
       const repositoryId = repository.id;
       const repositoryOwnerId = repository.owner.id;
       const defaultBranch = repository.default_branch;
+      // Only the repository bound to this project (its provisioning record) is configured.
+      assertRepositoryBound(
+        { exists: true, record: await readRepositoryFile(octokit, { owner: org, repo, path: PROVISIONING_RECORD_FILE, ref: defaultBranch }) },
+        { project: project.name, owner: project.owner },
+        { repoUrl: input.repoUrl, action: GITHUB_CONFIGURE_ACTION_ID },
+      );
 
       // 1. Team permissions per scope mapping; the owning team first, so it has write access before CODEOWNERS names it.
       const teams: Array<{ group: string; team: string; permission: RepoPermission }> = [];

@@ -37,6 +37,12 @@ export class GitHubGitOpsTarget implements GitOpsTarget {
     this.pathTemplate = options.pathTemplate;
   }
 
+  /** Where this target's repository is, for the claim store that lives beside the changes. */
+  get repository(): { client: () => Promise<GithubClient>; owner: string; repo: string; baseBranch: string } {
+    const { client, owner, repo, baseBranch } = this.options;
+    return { client, owner, repo, baseBranch };
+  }
+
   async propose(change: GitOpsChange): Promise<GitOpsResult> {
     assertChange(change);
     try {

@@ -5,12 +5,22 @@ import type { GitOpsConfig } from './config';
 import { GitHubGitOpsTarget } from './github';
 import { LocalGitOpsTarget } from './local';
 import type { GitOpsTarget } from './types';
+import type { ClaimStore } from '../access/claims';
+import { GithubClaimStore, LocalClaimStore } from './claims';
 
 export * from './types';
 export { readGitOpsConfig, renderGitOpsPath, ownedPathPattern, DEFAULT_PATH_TEMPLATE } from './config';
 export type { GitOpsConfig } from './config';
 export { LocalGitOpsTarget } from './local';
 export { GitHubGitOpsTarget } from './github';
+export { GithubClaimStore, LocalClaimStore } from './claims';
+
+/** Project claims live in the GitOps repository, which every replica already shares. */
+export function createClaimStore(target: GitOpsTarget): ClaimStore {
+  if (target instanceof LocalGitOpsTarget) return new LocalClaimStore(target);
+  if (target instanceof GitHubGitOpsTarget) return new GithubClaimStore(target.repository);
+  throw new Error(`No project claim store for GitOps target "${target.kind}"`);
+}
 
 export interface GitOpsTargetDeps {
   integrations: ScmIntegrationRegistry;

@@ -82,7 +82,7 @@ async function withFileLock<T>(lockFile: string, timeoutMs: number, fn: () => Pr
 export class LocalGitOpsTarget implements GitOpsTarget {
   readonly kind = 'local' as const;
   readonly pathTemplate?: string;
-  private readonly repoPath: string;
+  readonly repoPath: string;
   private readonly baseBranch: string;
 
   constructor(private readonly options: LocalGitOpsOptions) {
@@ -122,7 +122,8 @@ export class LocalGitOpsTarget implements GitOpsTarget {
     }
   }
 
-  private async ensureRepository(): Promise<string> {
+  /** The repository's git directory; creates and initialises the repository when missing. */
+  async ensureRepository(): Promise<string> {
     const repo = this.repoPath;
     await fs.mkdir(repo, { recursive: true });
     const probe = await git(['rev-parse', '--absolute-git-dir'], { cwd: repo, okCodes: [128] });
@@ -154,7 +155,7 @@ export class LocalGitOpsTarget implements GitOpsTarget {
     });
   }
 
-  private identityEnv(author: { name: string; email: string }): Record<string, string> {
+  identityEnv(author: { name: string; email: string }): Record<string, string> {
     const date = (this.options.now?.() ?? new Date()).toISOString();
     return {
       GIT_AUTHOR_NAME: author.name,

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import type { ProjectGrants } from '../access/grants';
-import type { ModelProject } from '../shared/naming';
+import { boundedName, type ModelProject } from '../shared/naming';
+
+export { boundedName };
 import { GITHUB_OIDC_ISSUER, TOKEN_MAX_SECONDS, TOKEN_MIN_SECONDS, type IdentityConfig } from './config';
 
 /** A manifest as a plain object; serialised at the edge. */
@@ -61,14 +62,6 @@ const RBAC = 'rbac.authorization.k8s.io';
 
 function labels(project: ModelProject): Record<string, string> {
   return { 'app.kubernetes.io/managed-by': MANAGED_BY, 'app.kubernetes.io/part-of': project.name };
-}
-
-/** Fits `prefix + name` into `max` characters, keeping it unique with a short hash. */
-export function boundedName(prefix: string, name: string, max: number): string {
-  const full = `${prefix}${name}`;
-  if (full.length <= max) return full;
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
-  return `${prefix}${name.slice(0, max - prefix.length - 7).replace(/-+$/, '')}-${hash}`;
 }
 
 /** Group name as the cluster's OIDC groups claim carries it. */

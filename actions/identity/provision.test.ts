@@ -4,11 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { NotAllowedError } from '@backstage/errors';
 import { mockServices } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import yaml from 'yaml';
 import { actionContext } from '../../test/support/actionContext';
 import { DEFAULT_ACCESS_POLICY, type AccessPolicy } from '../access/config';
-import { people } from '../access/authorize.test.fixtures';
+import { testProjectAccess } from '../access/project.test.fixtures';
 import { LocalGitOpsTarget } from '../gitops/local';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { parseIdentityConfig, type IdentityConfig } from './config';
@@ -48,7 +47,7 @@ function setup(options: { access?: AccessPolicy; gitops?: GitOpsTarget; identity
     access: options.access ?? DEFAULT_ACCESS_POLICY,
     identity: options.identity ?? identity,
     naming,
-    catalog: catalogServiceMock({ entities: people }),
+    projectAccess: testProjectAccess(),
     auditor,
   });
   return { repo, action, auditor };

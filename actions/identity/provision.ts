@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
-import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { authorizeInitiator } from '../access/authorize';
+import { authorizeProject, type ProjectAccess } from '../access/project';
 import type { AccessPolicy } from '../access/config';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
 import { reviewersFor } from '../gitops/change';
@@ -26,7 +25,8 @@ export interface IdentityProvisionActionOptions {
   access: AccessPolicy;
   identity: IdentityConfig;
   naming: ProjectNamingOptions;
-  catalog: Pick<CatalogService, 'getEntityByRef' | 'getEntitiesByRefs'>;
+  /** Who may act on which project: the one check every action makes first. */
+  projectAccess: ProjectAccess;
   auditor: AuditorService;
 }
 
@@ -80,7 +80,7 @@ function readRepository(value: unknown): RepositoryRef | undefined {
 }
 
 export function createIdentityProvisionAction(options: IdentityProvisionActionOptions) {
-  const { gitops, access, identity, naming, catalog, auditor } = options;
+  const { gitops, access, identity, naming, auditor, projectAccess } = options;
   const pathTemplate = gitops.pathTemplate ?? DEFAULT_PATH_TEMPLATE;
   return createTemplateAction({
     id: IDENTITY_PROVISION_ACTION_ID,
@@ -137,14 +137,6 @@ export function createIdentityProvisionAction(options: IdentityProvisionActionOp
       const requested = normaliseRequestedGrants(ctx.input.grants);
       const repository = readRepository(ctx.input.repository);
 
-      await authorizeInitiator({
-        catalog,
-        credentials: await ctx.getInitiatorCredentials(),
-        initiatorRef: ctx.user?.ref,
-        owner: project.owner,
-        policy: access,
-        action: IDENTITY_PROVISION_ACTION_ID,
-      });
 
       const grants = computeGrants(access, project, requested);
       const bundle = buildIdentityManifests({ project, grants, identity, repository });
@@ -153,6 +145,8 @@ export function createIdentityProvisionAction(options: IdentityProvisionActionOp
         throw new Error(`Identity policy lint failed; nothing was proposed:\n${findings.map(f => `- [${f.rule}] ${f.message}`).join('\n')}`);
       }
       const files = identityFiles(project, bundle.manifests, pathTemplate);
+      // Every input is checked; before anything leaves the step, the one project check.
+      await authorizeProject(projectAccess, ctx, project, { action: IDENTITY_PROVISION_ACTION_ID, mode: 'use' });
 
       ctx.output('serviceAccount', bundle.serviceAccount);
       ctx.output('grants', grants.groups);

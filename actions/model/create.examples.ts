@@ -11,11 +11,11 @@ export const examples: TemplateExample[] = [
           action: 'tensorflow:model:create',
           name: 'Create model project',
           input: {
+            name: 'fraud-detector',
+            owner: 'group:default/ml-platform',
             skeleton: 'model-project',
             values: {
-              name: 'fraud-detector',
               description: 'Scores card transactions for fraud',
-              owner: 'group:default/ml-platform',
               system: '',
               lifecycle: 'experimental',
               modelName: 'fraud-detector',
@@ -34,13 +34,13 @@ export const examples: TemplateExample[] = [
           action: 'tensorflow:model:create',
           name: 'Create model project',
           input: {
+            name: 'fraud-detector',
+            owner: 'group:default/ml-platform',
             skeleton: 'model-project',
             targetPath: 'services/fraud-detector',
             overwrite: true,
             values: {
-              name: 'fraud-detector',
               description: 'Scores card transactions for fraud',
-              owner: 'group:default/ml-platform',
               system: 'payments',
               lifecycle: 'production',
               modelName: 'fraud-detector',

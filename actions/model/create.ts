@@ -2,9 +2,11 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import type { JsonObject } from '@backstage/types';
+import { authorizeProject, type ProjectAccess } from '../access/project';
 import { audited } from '../shared/audit';
 import { boundedString, workspacePath } from '../shared/input';
-import { assertDnsLabel, normaliseOwnerRef } from '../shared/naming';
+import { projectName, projectOwner } from '../shared/inputProperties';
+import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
 import { examples } from './create.examples';
 import { renderSkeleton, resolveSkeleton, writeRendered } from './skeleton';
 
@@ -12,23 +14,32 @@ export interface ModelCreateActionOptions {
   /** Folder holding the packaged skeletons (one folder per skeleton). */
   skeletonsDir: string;
   auditor: AuditorService;
+  naming: ProjectNamingOptions;
+  /** Who may create which project: the one check every action makes first. */
+  projectAccess: ProjectAccess;
 }
+
+export const MODEL_CREATE_ACTION_ID = 'tensorflow:model:create';
 
 /** Longest string value a skeleton gets. */
 export const MAX_VALUE_LENGTH = 4096;
 
 /**
- * Values are data, but the ones the skeletons use as names must be names: `name` a DNS label,
- * `owner` a group ref; every string bounded.
+ * Values are data; every string bounded. The skeleton's `name` and `owner` are the project's:
+ * given here they must agree with the `name` and `owner` inputs, and are filled in from them.
  */
-function checkValues(values: JsonObject): void {
+function checkValues(values: JsonObject, project: ModelProject): JsonObject {
   for (const [key, value] of Object.entries(values)) {
     if (typeof value === 'string' && value.length > MAX_VALUE_LENGTH) {
       throw new InputError(`values.${key.slice(0, 40)} is ${value.length} characters long; use at most ${MAX_VALUE_LENGTH}`);
     }
   }
-  if (values.name !== undefined) assertDnsLabel('values.name', values.name);
-  if (values.owner !== undefined) normaliseOwnerRef('values.owner', values.owner, ['group']);
+  for (const key of ['name', 'owner'] as const) {
+    if (values[key] !== undefined && values[key] !== project[key]) {
+      throw new InputError(`values.${key} "${String(values[key]).slice(0, 80)}" differs from the ${key} input "${project[key]}"; remove values.${key} and use the ${key} input (values.${key} is filled in from it)`);
+    }
+  }
+  return { ...values, name: project.name, owner: project.owner };
 }
 
 /**
@@ -36,9 +47,9 @@ function checkValues(values: JsonObject): void {
  * @public
  */
 export function createModelCreateAction(options: ModelCreateActionOptions) {
-  const { skeletonsDir, auditor } = options;
+  const { skeletonsDir, auditor, naming, projectAccess } = options;
   return createTemplateAction({
-    id: 'tensorflow:model:create',
+    id: MODEL_CREATE_ACTION_ID,
     description:
       'Creates a new model project in the workspace from a Handlebars skeleton: names and .hbs contents are rendered strictly, other files are copied byte for byte.',
     examples,
@@ -46,6 +57,8 @@ export function createModelCreateAction(options: ModelCreateActionOptions) {
     schema: {
       input: z =>
         z.object({
+          name: projectName(z),
+          owner: projectOwner(z),
           skeleton: z
             .string()
             .describe('Name of a packaged skeleton (a folder under skeletons/) or a workspace-relative folder'),
@@ -56,7 +69,7 @@ export function createModelCreateAction(options: ModelCreateActionOptions) {
           values: z
             .record(z.any())
             .optional()
-            .describe('Values the skeleton refers to, e.g. { name, owner, description }. They are data, never templates.'),
+            .describe('Values the skeleton refers to, e.g. { description }; name and owner are filled in from the inputs. They are data, never templates.'),
           overwrite: z
             .boolean()
             .optional()
@@ -69,20 +82,23 @@ export function createModelCreateAction(options: ModelCreateActionOptions) {
         }),
     },
     async handler(ctx) {
+      const project = deriveProject({ name: ctx.input.name, owner: ctx.input.owner }, { ...naming, ownerKinds: ['group'] });
       const skeleton = boundedString('skeleton', ctx.input.skeleton, 200, 'model-project');
       const targetPath = ctx.input.targetPath ?? '.';
-      const values = (ctx.input.values ?? {}) as JsonObject;
+      const given = (ctx.input.values ?? {}) as JsonObject;
       const overwrite = ctx.input.overwrite ?? false;
-      if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-        throw new InputError('values must be an object of names to values, e.g. { name: "fraud-detector" }');
+      if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+        throw new InputError('values must be an object of names to values, e.g. { description: "Scores transactions" }');
       }
       if (typeof overwrite !== 'boolean') throw new InputError('overwrite must be true or false (default false)');
-      checkValues(values);
+      const values = checkValues(given, project);
       const targetDir = workspacePath('targetPath', ctx.workspacePath, targetPath, 'model');
       const skeletonDir = await resolveSkeleton(skeleton, { skeletonsDir, workspacePath: ctx.workspacePath });
       const files = await renderSkeleton(skeletonDir, values);
       const prefix = targetPath === '.' ? '' : `${targetPath.replace(/\/+$/, '')}/`;
       const paths = files.map(f => `${prefix}${f.path}`);
+      // A new project: the name must be free (or held by this task, on a retry). Claimed here, first.
+      await authorizeProject(projectAccess, ctx, project, { action: MODEL_CREATE_ACTION_ID, mode: 'create' });
 
       // The workspace is the only thing written, in dry run too: the dry run's workspace
       // is what the scaffolder shows as directoryContents.

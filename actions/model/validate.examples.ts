@@ -5,7 +5,7 @@ export const examples: TemplateExample[] = [
   {
     description: 'Smoke-test the starter model in the new project (model/), any device',
     example: yaml.stringify({
-      steps: [{ id: 'validate', action: 'tensorflow:model:validate', name: 'Validate model', input: { modelPath: 'model' } }],
+      steps: [{ id: 'validate', action: 'tensorflow:model:validate', name: 'Validate model', input: { name: 'fraud-detector', owner: 'group:default/ml-platform', modelPath: 'model' } }],
     }),
   },
   {
@@ -17,6 +17,8 @@ export const examples: TemplateExample[] = [
           action: 'tensorflow:model:validate',
           name: 'Validate model',
           input: {
+            name: 'fraud-detector',
+            owner: 'group:default/ml-platform',
             modelPath: 'model',
             device: 'cpu',
             runs: 10,

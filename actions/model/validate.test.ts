@@ -6,6 +6,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { UrlReaders } from '@backstage/backend-defaults/urlReader';
 import { createModelValidateAction } from './validate';
 import { starterModelDir } from './smoke/starter';
+import { testProjectAccess } from '../access/project.test.fixtures';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
 import { buildSmokeModels } from '../../test/support/smoke-models';
 import { startSmokeFileServer } from '../../test/support/smoke-file-server';
@@ -36,10 +37,12 @@ function workspaceWith(modelDir: string, to = 'model'): string {
   return ws;
 }
 const fast = { runs: 3, warmupRuns: 1 };
+const project = { name: 'fraud-detector', owner: 'group:default/ml-platform' };
+const naming = { namespacePrefix: 'ml-' };
 
 describe('tensorflow:model:validate', () => {
   it('declares both input and output schemas', () => {
-    const action = createModelValidateAction({ urlReader, auditor: mockAuditor() });
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
     expect(action.id).toBe('tensorflow:model:validate');
     expect(action.schema?.input).toBeDefined();
     expect(action.schema?.output).toBeDefined();
@@ -48,8 +51,8 @@ describe('tensorflow:model:validate', () => {
 
   it('validates the workspace model, outputs the key figures and writes an audited report', async () => {
     const auditor = mockAuditor();
-    const action = createModelValidateAction({ urlReader, auditor });
-    const { ctx, outputs, workspacePath } = actionContext({ ...fast }, { workspacePath: workspaceWith(starterModelDir()) });
+    const action = createModelValidateAction({ urlReader, auditor, naming, projectAccess: testProjectAccess() });
+    const { ctx, outputs, workspacePath } = actionContext({ ...project, ...fast }, { workspacePath: workspaceWith(starterModelDir()) });
     await action.handler(ctx as any);
     expect(outputs).toMatchObject({
       format: 'layers-model',
@@ -72,8 +75,8 @@ describe('tensorflow:model:validate', () => {
 
   it('dry run reads the signature only: no inference, no file, no audit event', async () => {
     const auditor = mockAuditor();
-    const action = createModelValidateAction({ urlReader, auditor });
-    const { ctx, outputs, workspacePath } = actionContext({ modelPath: 'm' }, { workspacePath: workspaceWith(m.multi, 'm'), isDryRun: true });
+    const action = createModelValidateAction({ urlReader, auditor, naming, projectAccess: testProjectAccess() });
+    const { ctx, outputs, workspacePath } = actionContext({ ...project, modelPath: 'm' }, { workspacePath: workspaceWith(m.multi, 'm'), isDryRun: true });
     await action.handler(ctx as any);
     expect(outputs).toMatchObject({ passed: true, p50Ms: null, p95Ms: null, signature: { inputs: [{ name: 'features' }, { name: 'token_ids', dtype: 'int32' }] } });
     expect(fs.existsSync(path.join(workspacePath, 'smoke-report.json'))).toBe(false);
@@ -81,8 +84,8 @@ describe('tensorflow:model:validate', () => {
   });
 
   it('a failing check fails the step with an actionable message, after writing the report', async () => {
-    const action = createModelValidateAction({ urlReader, auditor: mockAuditor() });
-    const { ctx, workspacePath } = actionContext({ ...fast, reportPath: 'reports/smoke.json' }, { workspacePath: workspaceWith(m.nan) });
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
+    const { ctx, workspacePath } = actionContext({ ...project, ...fast, reportPath: 'reports/smoke.json' }, { workspacePath: workspaceWith(m.nan) });
     await expect(action.handler(ctx as any)).rejects.toThrow(
       /smoke inference of model failed 1 check\(s\): \[finite\] output 'probs' has 3 NaN\/Infinity value\(s\)\. Check the weights.*Full report: reports\/smoke.json/,
     );
@@ -90,17 +93,17 @@ describe('tensorflow:model:validate', () => {
   });
 
   it('explicit inputs and expected outputs; bad explicit input is an InputError naming the field', async () => {
-    const action = createModelValidateAction({ urlReader, auditor: mockAuditor() });
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
     const ws = workspaceWith(starterModelDir());
-    const ok = actionContext({ ...fast, inputs: { features: { values: [[0.1, 0.2, 0.3, 0.4]] } }, expectOutputs: { probs: { shape: [1, 3], min: 0, max: 1 } } }, { workspacePath: ws });
+    const ok = actionContext({ ...project, ...fast, inputs: { features: { values: [[0.1, 0.2, 0.3, 0.4]] } }, expectOutputs: { probs: { shape: [1, 3], min: 0, max: 1 } } }, { workspacePath: ws });
     await action.handler(ok.ctx as any);
     expect(ok.outputs.passed).toBe(true);
-    const bad = actionContext({ ...fast, inputs: { features: { values: [[1, 2]] } } }, { workspacePath: ws });
+    const bad = actionContext({ ...project, ...fast, inputs: { features: { values: [[1, 2]] } } }, { workspacePath: ws });
     await expect(action.handler(bad.ctx as any)).rejects.toMatchObject({ name: 'InputError', message: expect.stringMatching(/^inputs\.features: explicit input 'features' has shape \[1,2\]/) });
   });
 
   it('rejects paths outside the workspace and bad options with InputError', async () => {
-    const action = createModelValidateAction({ urlReader, auditor: mockAuditor() });
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
     const ws = workspaceWith(m.dense);
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ modelPath: '../../etc' }, /modelPath "..\/..\/etc" is outside the workspace/],
@@ -111,20 +114,20 @@ describe('tensorflow:model:validate', () => {
       [{ modelUrl: 'file:///etc/passwd' }, /modelUrl must be an http\(s\) URL/],
     ];
     for (const [input, msg] of cases) {
-      const { ctx } = actionContext(input, { workspacePath: ws });
+      const { ctx } = actionContext({ ...project, ...input }, { workspacePath: ws });
       await expect(action.handler(ctx as any)).rejects.toMatchObject({ name: 'InputError', message: expect.stringMatching(msg) });
     }
   });
 
   it('device gpu fails with a clear message where no GPU backend is installed', async () => {
-    const action = createModelValidateAction({ urlReader, auditor: mockAuditor() });
-    const { ctx } = actionContext({ device: 'gpu' }, { workspacePath: workspaceWith(m.dense) });
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
+    const { ctx } = actionContext({ ...project, device: 'gpu' }, { workspacePath: workspaceWith(m.dense) });
     await expect(action.handler(ctx as any)).rejects.toThrow(/device 'gpu' was requested but no GPU backend is available: @tensorflow\/tfjs-node-gpu is not installed/);
   });
 
   it('reads a model by URL through the UrlReader (model.json + shards)', async () => {
-    const action = createModelValidateAction({ urlReader, auditor: mockAuditor() });
-    const { ctx, outputs, workspacePath } = actionContext({ ...fast, modelUrl: `${files.url}/graph/model.json` });
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
+    const { ctx, outputs, workspacePath } = actionContext({ ...project, ...fast, modelUrl: `${files.url}/graph/model.json` });
     await action.handler(ctx as any);
     expect(outputs).toMatchObject({ format: 'graph-model', passed: true });
     expect(files.requests).toEqual(expect.arrayContaining(['/graph/model.json', '/graph/group1-shard1of1.bin']));
@@ -132,10 +135,10 @@ describe('tensorflow:model:validate', () => {
   });
 
   it('rejects a URL outside backend.reading.allow, without fetching it or writing anything', async () => {
-    const action = createModelValidateAction({ urlReader, auditor: mockAuditor() });
+    const action = createModelValidateAction({ urlReader, auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
     const before = files.requests.length;
     const outside = files.url.replace('127.0.0.1', 'localhost');
-    const { ctx, workspacePath } = actionContext({ modelUrl: `${outside}/dense/model.json` });
+    const { ctx, workspacePath } = actionContext({ ...project, modelUrl: `${outside}/dense/model.json` });
     await expect(action.handler(ctx as any)).rejects.toThrow(/Reading from 'http:\/\/localhost:\d+\/dense\/model.json' is not allowed.*backend.reading.allow/);
     expect(files.requests.length).toBe(before);
     expect(fs.readdirSync(workspacePath).filter((f) => f.endsWith('.json'))).toEqual([]);
@@ -143,9 +146,9 @@ describe('tensorflow:model:validate', () => {
 
   it('cancellation (ctx.signal) stops the run and writes nothing', async () => {
     const auditor = mockAuditor();
-    const action = createModelValidateAction({ urlReader, auditor, defaults: { maxRuns: 100000 } });
+    const action = createModelValidateAction({ urlReader, auditor, naming, projectAccess: testProjectAccess(), defaults: { maxRuns: 100000 } });
     const ac = new AbortController();
-    const { ctx, workspacePath } = actionContext({ runs: 100000 }, { workspacePath: workspaceWith(m.conv), signal: ac.signal });
+    const { ctx, workspacePath } = actionContext({ ...project, runs: 100000 }, { workspacePath: workspaceWith(m.conv), signal: ac.signal });
     setTimeout(() => ac.abort(), 5);
     await expect(action.handler(ctx as any)).rejects.toThrow(/cancelled/);
     expect(fs.existsSync(path.join(workspacePath, 'smoke-report.json'))).toBe(false);

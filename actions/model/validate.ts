@@ -7,6 +7,9 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import type { JsonObject } from '@backstage/types';
 import { audited } from '../shared/audit';
 import { boundedString, workspacePath } from '../shared/input';
+import { authorizeProject, type ProjectAccess } from '../access/project';
+import { projectName, projectOwner } from '../shared/inputProperties';
+import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { examples } from './validate.examples';
 import { runSmoke, failureMessage } from './smoke/engine';
 import { ModelFormatError } from './smoke/formats';
@@ -28,7 +31,12 @@ export interface ModelValidateActionOptions {
   urlReader: UrlReaderService;
   auditor: AuditorService;
   defaults?: SmokeDefaults;
+  naming: ProjectNamingOptions;
+  /** Who may act on which project: the one check every action makes first. */
+  projectAccess: ProjectAccess;
 }
+
+export const MODEL_VALIDATE_ACTION_ID = 'tensorflow:model:validate';
 
 const DEVICES = ['any', 'gpu', 'cpu'] as const;
 const FORMATS = ['auto', 'layers-model', 'graph-model', 'saved-model'] as const;
@@ -102,9 +110,9 @@ const positiveInt = (field: string, v: unknown, min: number, max: number): numbe
  * @public
  */
 export function createModelValidateAction(options: ModelValidateActionOptions) {
-  const { urlReader, auditor, defaults = {} } = options;
+  const { urlReader, auditor, defaults = {}, naming, projectAccess } = options;
   return createTemplateAction({
-    id: 'tensorflow:model:validate',
+    id: MODEL_VALIDATE_ACTION_ID,
     description:
       'Validates a TensorFlow model with a smoke inference (signature, output shapes, finite values, determinism, tensor leaks, latency) and writes the report into the workspace.',
     examples,
@@ -112,6 +120,8 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
     schema: {
       input: (z) =>
         z.object({
+          name: projectName(z),
+          owner: projectOwner(z),
           modelPath: z.string().optional().describe('Workspace-relative model folder (saved_model.pb, or model.json + shards). Default: "model"'),
           modelUrl: z.string().optional().describe('URL of a model folder or of its model.json, read through Backstage\'s UrlReader (backend.reading.allow applies). Instead of modelPath.'),
           format: z.enum(FORMATS).optional().describe('Model format; default "auto" detects it from the files'),
@@ -152,6 +162,10 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
     },
     async handler(ctx) {
       const input = ctx.input;
+      const project = deriveProject({ name: input.name, owner: input.owner }, naming);
+      // Before any read: a model URL is read with the integration's credentials on the project's behalf.
+      // Validation writes only to the workspace, so it checks the claim but never makes one.
+      await authorizeProject(projectAccess, ctx, project, { action: MODEL_VALIDATE_ACTION_ID, mode: 'check' });
       if (input.modelPath !== undefined && input.modelUrl !== undefined) {
         throw new InputError('give either modelPath (a workspace folder) or modelUrl, not both');
       }

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@backstage/errors';
 import type { ScmIntegrationRegistry } from '@backstage/integration';
-import { parseGithubRepoUrl, type GithubClient, type GithubRepo } from '../github/client';
+import { PROVISIONING_RECORD_FILE, type RepositoryRecordState } from '../access/binding';
+import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from '../github/client';
 import { assertRepositoryPath, commitToBranch, type BranchFile } from '../github/commit';
 import type {
   CatalogLocationSpec,
@@ -96,6 +97,8 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
       data = made.data;
       created = made.created;
     }
+    // GitHub's create is atomic: a repository we did not create here must already be bound to us.
+    request.guard?.(created ? { exists: false } : await this.recordOf(octokit, owner, repo, data.default_branch));
     const autoInitBranch = data.default_branch;
     const branch = request.defaultBranch ?? autoInitBranch;
     const result = await commitToBranch(octokit, {
@@ -123,6 +126,17 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
       commit: result.commit,
       changed: result.changed,
     };
+  }
+
+  async readRecord(repoUrl: string): Promise<RepositoryRecordState> {
+    const target = this.parse(repoUrl);
+    const octokit = await this.options.getClient(target);
+    const data = await this.getRepository(octokit, target.owner, target.repo);
+    return data ? this.recordOf(octokit, target.owner, target.repo, data.default_branch) : { exists: false };
+  }
+
+  private async recordOf(octokit: GithubClient, owner: string, repo: string, branch: string): Promise<RepositoryRecordState> {
+    return { exists: true, record: await readRepositoryFile(octokit, { owner, repo, path: PROVISIONING_RECORD_FILE, ref: branch }) };
   }
 
   async commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }> {

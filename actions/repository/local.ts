@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@backstage/errors';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
+import { PROVISIONING_RECORD_FILE, type RepositoryRecordState } from '../access/binding';
 import { assertDnsLabel } from '../shared/naming';
 import { git, withRepositoryLock } from '../shared/git';
 import type {
@@ -49,6 +50,7 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
     const dir = this.repositoryPath(request.repoUrl);
     const branch = request.defaultBranch ?? 'main';
     return withRepositoryLock(dir, async () => {
+      request.guard?.(await readRecordAt(dir));
       await this.ensureRepository(dir, branch);
       await clearWorkingTree(dir);
       await fs.cp(request.sourceDir, dir, {
@@ -65,6 +67,10 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
         changed,
       };
     });
+  }
+
+  async readRecord(repoUrl: string): Promise<RepositoryRecordState> {
+    return readRecordAt(this.repositoryPath(repoUrl));
   }
 
   async commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }> {
@@ -94,6 +100,27 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
     if (await exists(path.join(dir, '.git'))) return;
     await fs.mkdir(dir, { recursive: true });
     await git(['init', '--quiet', `--initial-branch=${branch}`], { cwd: dir });
+  }
+}
+
+/** The record as committed on HEAD (not the working tree, which a publish rewrites). */
+async function readRecordAt(dir: string): Promise<RepositoryRecordState> {
+  if (!(await exists(dir))) return { exists: false };
+  if (!(await exists(path.join(dir, '.git')))) {
+    // A folder that is no repository is still something we must not replace, unless it is bound.
+    if ((await fs.readdir(dir)).length === 0) return { exists: false };
+    return { exists: true, record: await fs.readFile(path.join(dir, PROVISIONING_RECORD_FILE), 'utf8').catch(() => undefined) };
+  }
+  const head = await git(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: dir }).then(
+    () => true,
+    () => false,
+  );
+  // An initialised repository without a commit holds nothing to protect.
+  if (!head) return { exists: false };
+  try {
+    return { exists: true, record: (await git(['show', `HEAD:${PROVISIONING_RECORD_FILE}`], { cwd: dir })).stdout };
+  } catch {
+    return { exists: true };
   }
 }
 

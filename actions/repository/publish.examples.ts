@@ -10,7 +10,7 @@ export const examples: TemplateExample[] = [
           id: 'publish',
           action: 'tensorflow:repository:publish',
           name: 'Publish repository',
-          input: { repoUrl: 'local?repo=fraud-detector' },
+          input: { name: 'fraud-detector', owner: 'group:default/ml-platform', repoUrl: 'local?repo=fraud-detector' },
         },
       ],
     }),
@@ -24,6 +24,8 @@ export const examples: TemplateExample[] = [
           action: 'tensorflow:repository:publish',
           name: 'Publish repository',
           input: {
+            name: 'fraud-detector',
+            owner: 'group:default/ml-platform',
             repoUrl: 'local?repo=fraud-detector',
             sourcePath: 'project',
             defaultBranch: 'trunk',

@@ -6,6 +6,10 @@ import { LocalRepositoryPublisher } from './local';
 import { createRepositoryPublishAction } from './publish';
 import { examples } from './publish.examples';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
+import { testProjectAccess } from '../access/project.test.fixtures';
+
+const project = { name: 'fraud-detector', owner: 'group:default/ml-platform' };
+const naming = { namespacePrefix: 'ml-' };
 
 async function workspaceWith(files: Record<string, string>): Promise<string> {
   const ws = makeWorkspace();
@@ -21,10 +25,10 @@ describe('tensorflow:repository:publish (local)', () => {
     const root = makeWorkspace('repos-');
     const publisher = new LocalRepositoryPublisher(root);
     const auditor = mockAuditor();
-    const action = createRepositoryPublishAction({ publishers: [publisher], auditor });
+    const action = createRepositoryPublishAction({ publishers: [publisher], auditor, naming, projectAccess: testProjectAccess() });
     const workspacePath = await workspaceWith({ 'README.md': '# x\n', 'src/a.py': 'print(1)\n' });
 
-    const first = actionContext({ repoUrl: 'local?repo=fraud-detector' }, { workspacePath, userRef: 'user:default/jdoe' });
+    const first = actionContext({ ...project, repoUrl: 'local?repo=fraud-detector' }, { workspacePath, userRef: 'user:default/jdoe' });
     await action.handler(first.ctx as any);
     const repo = path.join(root, 'fraud-detector');
     expect(first.outputs.remoteUrl).toBe(repo);
@@ -34,7 +38,7 @@ describe('tensorflow:repository:publish (local)', () => {
     expect(auditor.createEvent).toHaveBeenCalledWith(expect.objectContaining({ eventId: 'model-repository-published' }));
 
     // a fresh task (no checkpoint) publishing the same files makes no new commit
-    const second = actionContext({ repoUrl: 'local?repo=fraud-detector' }, { workspacePath });
+    const second = actionContext({ ...project, repoUrl: 'local?repo=fraud-detector' }, { workspacePath });
     await action.handler(second.ctx as any);
     expect(second.outputs.commit).toBe(first.outputs.commit);
     expect((await git(['rev-list', '--count', 'HEAD'], { cwd: repo })).stdout.trim()).toBe('1');
@@ -43,18 +47,18 @@ describe('tensorflow:repository:publish (local)', () => {
   it('reuses the checkpoint on retry', async () => {
     const publisher = new LocalRepositoryPublisher(makeWorkspace('repos-'));
     const spy = jest.spyOn(publisher, 'publish');
-    const action = createRepositoryPublishAction({ publishers: [publisher], auditor: mockAuditor() });
+    const action = createRepositoryPublishAction({ publishers: [publisher], auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
     const workspacePath = await workspaceWith({ 'a.txt': 'a' });
     const checkpoints = new Map<string, unknown>();
-    await action.handler(actionContext({ repoUrl: 'local?repo=m' }, { workspacePath, checkpoints }).ctx as any);
-    await action.handler(actionContext({ repoUrl: 'local?repo=m' }, { workspacePath, checkpoints }).ctx as any);
+    await action.handler(actionContext({ ...project, repoUrl: 'local?repo=m' }, { workspacePath, checkpoints }).ctx as any);
+    await action.handler(actionContext({ ...project, repoUrl: 'local?repo=m' }, { workspacePath, checkpoints }).ctx as any);
     expect(spy).toHaveBeenCalledTimes(1);
   });
 
   it('has no side effect in dry run', async () => {
     const root = makeWorkspace('repos-');
-    const action = createRepositoryPublishAction({ publishers: [new LocalRepositoryPublisher(root)], auditor: mockAuditor() });
-    const { ctx, outputs } = actionContext({ repoUrl: 'local?repo=dry' }, { isDryRun: true, workspacePath: await workspaceWith({ 'a': 'a' }) });
+    const action = createRepositoryPublishAction({ publishers: [new LocalRepositoryPublisher(root)], auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
+    const { ctx, outputs } = actionContext({ ...project, repoUrl: 'local?repo=dry' }, { isDryRun: true, workspacePath: await workspaceWith({ 'a': 'a' }) });
     await action.handler(ctx as any);
     expect(outputs.commit).toMatch(/^0+$/);
     expect(await fs.readdir(root)).toEqual([]);
@@ -67,8 +71,8 @@ describe('tensorflow:repository:publish (local)', () => {
     [{ repoUrl: 'local?repo=ok', defaultBranch: 'a..b' }, /defaultBranch "a..b" is not a valid branch name/],
   ])('refuses %j', async (input, message) => {
     const root = makeWorkspace('repos-');
-    const action = createRepositoryPublishAction({ publishers: [new LocalRepositoryPublisher(root)], auditor: mockAuditor() });
-    await expect(action.handler(actionContext(input).ctx as any)).rejects.toThrow(message);
+    const action = createRepositoryPublishAction({ publishers: [new LocalRepositoryPublisher(root)], auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
+    await expect(action.handler(actionContext({ ...project, ...input }).ctx as any)).rejects.toThrow(message);
     expect(await fs.readdir(root)).toEqual([]);
   });
 
@@ -86,10 +90,10 @@ describe('tensorflow:repository:publish (local)', () => {
   });
 
   it.each(examples.map(e => [e.description, e] as const))('example runs: %s', async (_d, example) => {
-    const action = createRepositoryPublishAction({ publishers: [new LocalRepositoryPublisher(makeWorkspace('repos-'))], auditor: mockAuditor() });
+    const action = createRepositoryPublishAction({ publishers: [new LocalRepositoryPublisher(makeWorkspace('repos-'))], auditor: mockAuditor(), naming, projectAccess: testProjectAccess() });
     const input = yaml.parse(example.example).steps[0].input;
     const workspacePath = await workspaceWith({ 'project/README.md': '# x', 'README.md': '# y' });
-    const { ctx, outputs } = actionContext(input, { workspacePath });
+    const { ctx, outputs } = actionContext({ ...project, ...input }, { workspacePath });
     await action.handler(ctx as any);
     expect(outputs.commit).toMatch(/^[0-9a-f]{40}$/);
   });

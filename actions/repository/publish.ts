@@ -1,16 +1,26 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
+import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
+import { assertRepositoryBound, bindingOf, initialProvisioningRecord, PROVISIONING_RECORD_FILE } from '../access/binding';
+import { authorizeProject, type ProjectAccess } from '../access/project';
 import { audited } from '../shared/audit';
 import { boundedString, workspacePath } from '../shared/input';
+import { projectName, projectOwner } from '../shared/inputProperties';
 import { initiatorAuthor } from '../shared/initiator';
+import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { examples } from './publish.examples';
 import type { RepositoryPublisher } from './types';
+
+export const REPOSITORY_PUBLISH_ACTION_ID = 'tensorflow:repository:publish';
 
 export interface RepositoryPublishActionOptions {
   publishers: RepositoryPublisher[];
   auditor: AuditorService;
+  naming: ProjectNamingOptions;
+  projectAccess: ProjectAccess;
 }
 
 /** Longest commit message accepted. */
@@ -33,16 +43,18 @@ export function findPublisher(publishers: RepositoryPublisher[], repoUrl: string
  * @public
  */
 export function createRepositoryPublishAction(options: RepositoryPublishActionOptions) {
-  const { publishers, auditor } = options;
+  const { publishers, auditor, naming, projectAccess } = options;
   return createTemplateAction({
-    id: 'tensorflow:repository:publish',
+    id: REPOSITORY_PUBLISH_ACTION_ID,
     description:
-      'Publishes the workspace as the model repository (a local git repository on embedded defaults), committed with the initiator as author. Re-publishing identical content makes no new commit.',
+      'Publishes the workspace as the model repository (a local git repository on embedded defaults), committed with the initiator as author and bound to the project by .backstage/provisioning.json. An existing repository is updated only when it is bound to the same project and owner. Re-publishing identical content makes no new commit.',
     examples,
     supportsDryRun: true,
     schema: {
       input: z =>
         z.object({
+          name: projectName(z),
+          owner: projectOwner(z),
           repoUrl: z.string().describe('Repository location, e.g. "local?repo=fraud-detector"'),
           sourcePath: z.string().optional().describe('Workspace-relative folder to publish. Default: "."'),
           defaultBranch: z.string().optional().describe('Default branch. Default: "main"'),
@@ -57,6 +69,7 @@ export function createRepositoryPublishAction(options: RepositoryPublishActionOp
         }),
     },
     async handler(ctx) {
+      const project = deriveProject({ name: ctx.input.name, owner: ctx.input.owner }, naming);
       const repoUrl = boundedString('repoUrl', ctx.input.repoUrl, 500, 'local?repo=fraud-detector');
       const sourcePath = ctx.input.sourcePath ?? '.';
       const defaultBranch = boundedString('defaultBranch', ctx.input.defaultBranch ?? 'main', 200, 'main');
@@ -69,6 +82,11 @@ export function createRepositoryPublishAction(options: RepositoryPublishActionOp
       if (!fs.statSync(sourceDir, { throwIfNoEntry: false })?.isDirectory()) {
         throw new InputError(`sourcePath "${sourcePath}" is not a folder in the workspace; give the folder to publish, e.g. "."`);
       }
+      await authorizeProject(projectAccess, ctx, project, { action: REPOSITORY_PUBLISH_ACTION_ID, mode: 'use' });
+      const binding = { project: project.name, owner: project.owner };
+      const bindingContext = { repoUrl, action: REPOSITORY_PUBLISH_ACTION_ID };
+      // Look before anything is written: an existing repository must already be this project's.
+      assertRepositoryBound(await publisher.readRecord(repoUrl), binding, bindingContext);
       if (ctx.isDryRun) {
         ctx.logger.info(`Dry run: would publish ${sourcePath} to ${repoUrl}`);
         const contentsUrl = publisher.contentsUrl?.(repoUrl, defaultBranch) ?? `https://${repoUrl}`;
@@ -79,14 +97,32 @@ export function createRepositoryPublishAction(options: RepositoryPublishActionOp
         return;
       }
       const author = initiatorAuthor(ctx.user);
+      const recordPath = resolveSafeChildPath(sourceDir, PROVISIONING_RECORD_FILE);
+      const inWorkspace = fs.existsSync(recordPath) ? bindingOf(fs.readFileSync(recordPath, 'utf8')) : undefined;
+      if (inWorkspace?.project !== project.name || inWorkspace.owner !== project.owner) {
+        fs.mkdirSync(path.dirname(recordPath), { recursive: true });
+        fs.writeFileSync(
+          recordPath,
+          initialProvisioningRecord({ project, initiator: ctx.user?.ref ?? 'unknown', taskId: ctx.task.id, repoUrl }),
+        );
+      }
       const result = await ctx.checkpoint({
         key: `v1.repository.publish.${repoUrl}`,
         fn: () =>
           audited(
             auditor,
             ctx,
-            { eventId: 'model-repository-published', severityLevel: 'medium', meta: { repoUrl, defaultBranch } },
-            () => publisher.publish({ repoUrl, sourceDir, message, author, defaultBranch }),
+            { eventId: 'model-repository-published', severityLevel: 'medium', meta: { project: project.name, owner: project.owner, repoUrl, defaultBranch } },
+            () =>
+              publisher.publish({
+                repoUrl,
+                sourceDir,
+                message,
+                author,
+                defaultBranch,
+                // Checked again where the publisher holds the repository, against a concurrent publish.
+                guard: state => assertRepositoryBound(state, binding, bindingContext),
+              }),
             r => ({ commit: r.commit, changed: r.changed, remoteUrl: r.remoteUrl }),
           ).then(r => ({ ...r })),
       });

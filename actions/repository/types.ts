@@ -1,3 +1,5 @@
+import type { RepositoryRecordState } from '../access/binding';
+
 /**
  * Where model repositories live. On embedded defaults: local git repositories on disk
  * (`local?repo=<name>`); in real installs: GitHub (`github.com?owner=<org>&repo=<name>`).
@@ -23,6 +25,11 @@ export interface PublishRequest {
   defaultBranch?: string;
   /** Repository description, used when the publisher creates the repository. */
   description?: string;
+  /**
+   * Called with what the repository holds once the publisher has it (under its lock, or after
+   * GitHub's create), before anything is written; throwing stops the publish.
+   */
+  guard?: (state: RepositoryRecordState) => void;
 }
 
 export interface PublishResult {
@@ -55,6 +62,8 @@ export interface RepositoryPublisher {
   /** Throws an InputError naming repoUrl when this publisher cannot use it (e.g. a bad repository name). */
   checkRepoUrl?(repoUrl: string): void;
   publish(request: PublishRequest): Promise<PublishResult>;
+  /** Whether the repository exists, and its provisioning record on the default branch. */
+  readRecord(repoUrl: string): Promise<RepositoryRecordState>;
   /** Adds or updates files on the default branch of an existing repository; no commit when nothing changed. */
   commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }>;
   /** Browsable URL of the repository's contents, known without touching the repository (dry runs show it). */

@@ -12,6 +12,7 @@ import { LocalGitOpsTarget } from '../gitops/local';
 import { readServingConfig } from './config';
 import { createServingProvisionAction } from './provision';
 import { examples } from './provision.examples';
+import { testProjectAccess } from '../access/project.test.fixtures';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
@@ -32,6 +33,7 @@ function setup(servingConfig: object = {}) {
     auditor,
     access: DEFAULT_ACCESS_POLICY,
     gateway: readGatewayConfig(new ConfigReader({})),
+    projectAccess: testProjectAccess(),
   });
   const store = new Map<string, unknown>();
   const context = (input: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
@@ -39,7 +41,7 @@ function setup(servingConfig: object = {}) {
     const ctx = {
       ...createMockActionContext({
         input: input as any,
-        user: { ref: 'user:default/alice', entity: { spec: { profile: { displayName: 'Alice A', email: 'alice@example.com' } } } as any },
+        user: { ref: (extra.userRef as string | undefined) ?? 'user:default/alice', entity: { spec: { profile: { displayName: 'Alice A', email: 'alice@example.com' } } } as any },
         task: { id: 'task-1' },
       }),
       output: jest.fn((name: string, value: unknown) => {
@@ -74,7 +76,8 @@ describe('tensorflow:serving:provision', () => {
     dirs.push(dir);
     const step = parse(example).steps[0];
     expect(step.action).toBe('tensorflow:serving:provision');
-    const { ctx, outputs } = context(step.input);
+    // Examples name several teams' projects: run them as a platform admin (bwong), who may act for any owner.
+    const { ctx, outputs } = context(step.input, { userRef: 'user:default/bwong' });
     await action.handler(ctx);
     expect(outputs).toMatchObject({
       namespace: `ml-${step.input.name}`,

@@ -11,6 +11,7 @@ import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/
 import type { AccessPolicy } from '../access/config';
 import { buildGatewayManifests, gatewayManifestFiles, gatewayOwnedPaths, type GatewayConfig } from '../gateway';
 import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
+import { authorizeProject, type ProjectAccess } from '../access/project';
 import type { ServingConfig } from './config';
 import { servingManifestFiles, servingOwnedPaths } from './files';
 import { buildServingManifests, servingImage, type ServingEndpoints } from './manifests';
@@ -27,6 +28,8 @@ export interface ServingProvisionActionOptions {
   /** The access policy: the gateway rules in front of the endpoint come from it. */
   access: AccessPolicy;
   gateway: GatewayConfig;
+  /** Who may act on which project: the one check every action makes first. */
+  projectAccess: ProjectAccess;
 }
 
 /** Pull-request body: what will be created, in words a reviewer can check. */
@@ -56,7 +59,7 @@ export function describeChange(
 }
 
 export function createServingProvisionAction(options: ServingProvisionActionOptions) {
-  const { gitops, serving, naming, auditor, access, gateway } = options;
+  const { gitops, serving, naming, auditor, access, gateway, projectAccess } = options;
   const pathTemplate = gitops.pathTemplate ?? DEFAULT_PATH_TEMPLATE;
   return createTemplateAction({
     id: SERVING_PROVISION_ACTION_ID,
@@ -133,6 +136,8 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
       );
       const paths = files.map(f => f.path);
       const initiator = ctx.user?.ref ?? 'unknown';
+      // Every input is checked; before anything leaves the step, the one project check.
+      await authorizeProject(projectAccess, ctx, project, { action: SERVING_PROVISION_ACTION_ID, mode: 'use' });
 
       ctx.output('namespace', project.namespace);
       ctx.output('serviceAccount', project.serviceAccount);

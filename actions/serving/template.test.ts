@@ -16,6 +16,7 @@ import { LocalGitOpsTarget } from '../gitops/local';
 import { packageRoot } from '../shared/paths';
 import { readServingConfig } from './config';
 import { createServingProvisionAction } from './provision';
+import { testProjectAccess } from '../access/project.test.fixtures';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const nunjitsu = require('nunjitsu');
@@ -40,6 +41,7 @@ describe('templates/provision-endpoint', () => {
     auditor: mockServices.auditor.mock(),
     access: DEFAULT_ACCESS_POLICY,
     gateway: readGatewayConfig(new ConfigReader({})),
+    projectAccess: testProjectAccess(),
   });
   const entity = {
     metadata: {

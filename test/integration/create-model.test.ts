@@ -167,7 +167,7 @@ describe('Create new model on a real backend', () => {
       { write: (s: string) => err.push(s) } as any,
     );
     expect(code).toBe(1);
-    expect(err.join('')).toMatch(/at step "(identity|register|serving)".*(not allowed|member)/i);
+    expect(err.join('')).toMatch(/at step "create": user:default\/jdoe may not run tensorflow:model:create for group:default\/data-science: they are not a member/);
   });
 
   it('runs the template through the dry-run endpoint without side effects', async () => {

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigReader } from '@backstage/config';
 import { ScmIntegrations } from '@backstage/integration';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import * as tfl from '@tensorflow/tfjs-layers';
 import Bottleneck from 'bottleneck';
-import { people } from '../../actions/access/authorize.test.fixtures';
+import { initialProvisioningRecord } from '../../actions/access/binding';
+import { testProjectAccess } from '../../actions/access/project.test.fixtures';
 import { DEFAULT_ACCESS_POLICY } from '../../actions/access/config';
 import { createGithubClient } from '../../actions/github/client';
 import { createGithubConfigureAction } from '../../actions/github/configure';
@@ -21,7 +21,7 @@ import { git } from '../../actions/gitops/git';
 import { actionContext } from '../support/actionContext';
 import { api, RecordingAuditor, runTask, startBackend, waitFor, waitForCatalog, waitForTask, type RunningBackend } from '../support/backend';
 import { registerTemplateVariant, switchableCatalogFactory, type CatalogFaults } from '../support/faults';
-import { usePrism } from '../support/prism';
+import { isProvisioningRecordRequest, serveProvisioningRecord, usePrism } from '../support/prism';
 import { startSmokeFileServer } from '../support/smoke-file-server';
 import { denseClassifier, saveLayers } from '../support/smoke-models';
 
@@ -315,7 +315,7 @@ describe('GitHub faults: tensorflow:github:configure against Prism', () => {
       integrations,
       access: DEFAULT_ACCESS_POLICY,
       naming: { namespacePrefix: 'ml-' },
-      catalog: catalogServiceMock({ entities: people }),
+      projectAccess: testProjectAccess(),
       auditor: recorder.forPlugin('scaffolder'),
       getClient: async target => {
         const octokit = await createGithubClient(target, {
@@ -328,10 +328,18 @@ describe('GitHub faults: tensorflow:github:configure against Prism', () => {
             throttle: { write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }) },
           },
         });
-        // a fresh repository: no team permission, no CODEOWNERS, no OIDC customisation, no environments
+        // a fresh repository (bound to the project by its record): no team permission, no CODEOWNERS,
+        // no OIDC customisation, no environments
+        serveProvisioningRecord(octokit, initialProvisioningRecord({
+          project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
+          initiator: 'user:default/alice',
+          taskId: 't',
+          repoUrl: 'github.com?owner=acme&repo=fraud-detector',
+        }));
         octokit.hook.before('request', options => {
           const route = `${options.method} ${options.url}`;
           let prefer: string | undefined;
+          if (isProvisioningRecordRequest(options)) return;
           if (/^GET \/orgs\/\{org\}\/teams\/\{team_slug\}\/repos\//.test(route)) prefer = 'code=404';
           if (route === 'GET /repos/{owner}/{repo}/contents/{path}') prefer = 'code=404';
           if (route === 'GET /repos/{owner}/{repo}/actions/oidc/customization/sub') prefer = 'code=404';

@@ -14,7 +14,9 @@ import { ScmIntegrations } from '@backstage/integration';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { DEFAULT_ACCESS_POLICY } from '../../actions/access/config';
-import { authorizeInitiator } from '../../actions/access/authorize';
+import { initialProvisioningRecord } from '../../actions/access/binding';
+import type { ProjectAccess } from '../../actions/access/project';
+import { LocalClaimStore } from '../../actions/gitops/claims';
 import { DEFAULT_CATALOG_CONFIG } from '../../actions/catalog/config';
 import { createCatalogRegisterAction } from '../../actions/catalog/register';
 import { readGatewayConfig } from '../../actions/gateway';
@@ -131,6 +133,33 @@ function spyCatalog(entities: Entity[]): { catalog: CatalogService; writes: () =
 }
 
 const naming = { namespacePrefix: 'ml-' };
+
+/** Project claims in a git repository inside the sandbox, so a claim made on bad input shows as a side effect. */
+function projectAccess(sandbox: string, auditor: ProjectAccess['auditor'], catalog: CatalogService = spyCatalog(ORG).catalog): ProjectAccess {
+  return { catalog, policy: DEFAULT_ACCESS_POLICY, auditor, claims: new LocalClaimStore(new LocalGitOpsTarget({ path: path.join(sandbox, 'claims') })) };
+}
+
+/** A model repository as tensorflow:repository:publish leaves it: bound to fraud-detector by its record. */
+async function publishedRepository(sandbox: string): Promise<{ root: string; publisher: LocalRepositoryPublisher }> {
+  const root = path.join(sandbox, 'repos');
+  fs.mkdirSync(root);
+  const publisher = new LocalRepositoryPublisher(root);
+  const src = path.join(sandbox, 'src');
+  fs.mkdirSync(path.join(src, '.backstage'), { recursive: true });
+  fs.writeFileSync(path.join(src, 'README.md'), '# fraud-detector\n');
+  fs.writeFileSync(
+    path.join(src, '.backstage/provisioning.json'),
+    initialProvisioningRecord({
+      project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
+      initiator: INITIATOR,
+      taskId: 'task-1234',
+      repoUrl: 'local?repo=fraud-detector',
+    }),
+  );
+  await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'Initial commit', author: { name: 'jdoe', email: 'jdoe@x' } });
+  return { root, publisher };
+}
+
 const noGithub = (): Recorders['githubRequests'] => [];
 
 export function sandboxDir(id: string): string {
@@ -140,17 +169,19 @@ export function sandboxDir(id: string): string {
 export function modelCreate(sandbox: string, skeletonsDir: string): HostileHarness {
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createModelCreateAction({ skeletonsDir, auditor }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return { action: createModelCreateAction({ skeletonsDir, auditor, naming, projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
   };
   return {
     id: 'tensorflow:model:create',
     action: build().action,
     base: {
+      name: 'fraud-detector',
+      owner: 'group:default/ml-platform',
       skeleton: 'model-project',
       targetPath: 'project',
-      values: { name: 'fraud-detector', description: 'Scores card transactions', owner: 'group:default/ml-platform', system: '', lifecycle: 'experimental', modelName: 'fraud-detector' },
+      values: { description: 'Scores card transactions', system: '', lifecycle: 'experimental', modelName: 'fraud-detector' },
     },
-    run: runner(sandbox, [], build),
+    run: runner(sandbox, [path.join(sandbox, 'claims')], build),
   };
 }
 
@@ -161,35 +192,29 @@ export function modelValidate(sandbox: string): HostileHarness {
   });
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createModelValidateAction({ urlReader, auditor }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return { action: createModelValidateAction({ urlReader, auditor, naming, projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
   };
   // Every workspace holds a valid model, so the cases get past it to the field under test.
   const run = runner(sandbox, [], build, ws => fs.cpSync(starterModelDir(), path.join(ws, 'model'), { recursive: true }));
   return {
     id: 'tensorflow:model:validate',
     action: build().action,
-    base: { modelPath: 'model', runs: 1, warmupRuns: 1, reportPath: 'smoke-report.json' },
+    base: { name: 'fraud-detector', owner: 'group:default/ml-platform', modelPath: 'model', runs: 1, warmupRuns: 1, reportPath: 'smoke-report.json' },
     run,
   };
 }
 
 export async function repositoryPublish(sandbox: string): Promise<HostileHarness> {
-  const root = path.join(sandbox, 'repos');
-  fs.mkdirSync(root);
-  const publisher = new LocalRepositoryPublisher(root);
-  const src = path.join(sandbox, 'src');
-  fs.mkdirSync(src);
-  fs.writeFileSync(path.join(src, 'README.md'), '# fraud-detector\n');
-  await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'Initial commit', author: { name: 'jdoe', email: 'jdoe@x' } });
+  const { root, publisher } = await publishedRepository(sandbox);
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createRepositoryPublishAction({ publishers: [publisher], auditor }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return { action: createRepositoryPublishAction({ publishers: [publisher], auditor, naming, projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
   };
   return {
     id: 'tensorflow:repository:publish',
     action: build().action,
-    base: { repoUrl: 'local?repo=fraud-detector', sourcePath: '.', defaultBranch: 'main', gitCommitMessage: 'Initial commit' },
-    run: runner(sandbox, [root], build),
+    base: { name: 'fraud-detector', owner: 'group:default/ml-platform', repoUrl: 'local?repo=fraud-detector', sourcePath: '.', defaultBranch: 'main', gitCommitMessage: 'Initial commit' },
+    run: runner(sandbox, [root, path.join(sandbox, 'claims')], build),
   };
 }
 
@@ -200,12 +225,11 @@ export function githubConfigure(sandbox: string): HostileHarness {
   const build = () => {
     const auditor = mockServices.auditor.mock();
     const githubRequests: string[] = [];
-    const { catalog } = spyCatalog(ORG);
     const action = createGithubConfigureAction({
       integrations,
       access: DEFAULT_ACCESS_POLICY,
       naming,
-      catalog,
+      projectAccess: projectAccess(sandbox, auditor),
       auditor,
       // Bad input must be refused before any call: every request fails the case.
       getClient: target =>
@@ -239,7 +263,7 @@ export function githubConfigure(sandbox: string): HostileHarness {
       endpoint: 'https://models.example.com/v1/models/fraud-detector',
       rulesetName: 'tensorflow-default-branch-review',
     },
-    run: runner(sandbox, [], build),
+    run: runner(sandbox, [path.join(sandbox, 'claims')], build),
   };
 }
 
@@ -252,7 +276,14 @@ export function identityProvision(sandbox: string): HostileHarness {
   const build = () => {
     const auditor = mockServices.auditor.mock();
     const { catalog, writes } = spyCatalog(ORG);
-    const action = createIdentityProvisionAction({ gitops: new LocalGitOpsTarget({ path: repo }), access: DEFAULT_ACCESS_POLICY, identity, naming, catalog, auditor });
+    const action = createIdentityProvisionAction({
+      gitops: new LocalGitOpsTarget({ path: repo }),
+      access: DEFAULT_ACCESS_POLICY,
+      identity,
+      naming,
+      auditor,
+      projectAccess: projectAccess(sandbox, auditor, catalog),
+    });
     return { action: action as any, rec: { auditor, catalogWrites: writes, githubRequests: noGithub() } };
   };
   return {
@@ -282,6 +313,7 @@ export function servingProvision(sandbox: string): HostileHarness {
       auditor,
       access: DEFAULT_ACCESS_POLICY,
       gateway: readGatewayConfig(new ConfigReader({})),
+      projectAccess: projectAccess(sandbox, auditor),
     });
     return { action: action as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
   };
@@ -303,13 +335,7 @@ export function servingProvision(sandbox: string): HostileHarness {
 }
 
 export async function catalogRegister(sandbox: string): Promise<HostileHarness> {
-  const root = path.join(sandbox, 'repos');
-  fs.mkdirSync(root);
-  const publisher = new LocalRepositoryPublisher(root);
-  const src = path.join(sandbox, 'src');
-  fs.mkdirSync(src);
-  fs.writeFileSync(path.join(src, 'README.md'), '# fraud-detector\n');
-  await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'Initial commit', author: { name: 'jdoe', email: 'jdoe@x' } });
+  const { root, publisher } = await publishedRepository(sandbox);
   const build = () => {
     const auditor = mockServices.auditor.mock();
     const { catalog, writes } = spyCatalog(ORG);
@@ -322,7 +348,7 @@ export async function catalogRegister(sandbox: string): Promise<HostileHarness> 
       baseUrl: 'http://localhost:3000',
       pollIntervalMs: 5,
       access: DEFAULT_ACCESS_POLICY,
-      authorizeInitiator: args => authorizeInitiator({ ...args, catalog, policy: DEFAULT_ACCESS_POLICY }).then(() => undefined),
+      projectAccess: projectAccess(sandbox, auditor, catalog),
     });
     return { action: action as any, rec: { auditor, catalogWrites: writes, githubRequests: noGithub() } };
   };

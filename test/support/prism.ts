@@ -18,6 +18,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import type { Octokit } from '@octokit/rest';
+import { PROVISIONING_RECORD_FILE } from '../../actions/access/binding';
 import path from 'node:path';
 
 export const GITHUB_SUBSET = path.resolve(__dirname, '../contract/github-subset.json');
@@ -212,4 +214,25 @@ export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {
       return bad;
     },
   };
+}
+
+/**
+ * Prism is stateless: it cannot hold the provisioning record that binds a repository to its
+ * project. The request for it still goes to Prism (validated against GitHub's description, as
+ * a file); only the content of the example answer is replaced by `record`.
+ */
+export function serveProvisioningRecord(octokit: Octokit, record: string): void {
+  octokit.hook.wrap('request', async (request, options) => {
+    if (!isProvisioningRecordRequest(options)) return request(options);
+    // in place: inner hooks are bound to this options object
+    options.headers = { ...options.headers, prefer: 'example=response-if-content-is-a-file' };
+    const response = await request(options);
+    (response.data as { content: string }).content = Buffer.from(record).toString('base64');
+    return response;
+  });
+}
+
+/** The request for a repository's provisioning record (steering hooks leave it to serveProvisioningRecord). */
+export function isProvisioningRecordRequest(options: { method?: string; url?: string; path?: unknown }): boolean {
+  return `${options.method} ${options.url}` === 'GET /repos/{owner}/{repo}/contents/{path}' && options.path === PROVISIONING_RECORD_FILE;
 }

@@ -5,6 +5,7 @@ import type { BackendFeature } from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { JsonObject } from '@backstage/types';
 import { parseAllDocuments } from 'yaml';
+import { initialProvisioningRecord, PROVISIONING_RECORD_FILE } from '../../actions/access/binding';
 import { catalogModuleAllowFileLocations } from '../../dev/modules';
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -69,14 +70,25 @@ export async function startCheckBackend(
  */
 export function stageSampleCatalogs(files: string[], reposDir: string): string[] {
   return files.map(file => {
-    const repoUrl = parseAllDocuments(fs.readFileSync(file, 'utf8'))
-      .map(d => d.toJS()?.metadata?.annotations?.['tensorflow.ml-platform.io/repo-url'])
-      .find((u: unknown) => typeof u === 'string' && u.startsWith('local?'));
-    const repo = repoUrl ? new URLSearchParams(repoUrl.split('?', 2)[1]).get('repo') : null;
-    if (!repo || !/^[a-z0-9-]+$/.test(repo)) return file;
+    const entities = parseAllDocuments(fs.readFileSync(file, 'utf8')).map(d => d.toJS());
+    const model = entities.find(e => typeof e?.metadata?.annotations?.['tensorflow.ml-platform.io/repo-url'] === 'string');
+    const repoUrl: string | undefined = model?.metadata.annotations['tensorflow.ml-platform.io/repo-url'];
+    const repo = repoUrl?.startsWith('local?') ? new URLSearchParams(repoUrl.split('?', 2)[1]).get('repo') : null;
+    if (!repoUrl || !repo || !/^[a-z0-9-]+$/.test(repo)) return file;
     const target = path.join(reposDir, repo, 'catalog-info.yaml');
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.mkdirSync(path.join(reposDir, repo, '.backstage'), { recursive: true });
     fs.copyFileSync(file, target);
+    // The record that binds the repository to its project, as tensorflow:repository:publish writes it.
+    const name = model.metadata.annotations['tensorflow.ml-platform.io/model-name'] ?? repo;
+    fs.writeFileSync(
+      path.join(reposDir, repo, PROVISIONING_RECORD_FILE),
+      initialProvisioningRecord({
+        project: { name, owner: String(model.spec?.owner), namespace: '' },
+        initiator: 'user:default/sample',
+        taskId: 'sample',
+        repoUrl,
+      }),
+    );
     return target;
   });
 }
