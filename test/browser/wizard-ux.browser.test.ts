@@ -1,7 +1,4 @@
-import path from 'node:path';
-import yaml from 'yaml';
 import { ensureAppBuilt } from '../../dev/appBuild';
-import { git } from '../../actions/shared/git';
 import { browserUnavailable, closeBrowser, openSession, type BrowserSession } from './support/browser';
 import { startDevBackend, type DevBackend } from './support/devBackend';
 import * as wizard from './support/wizard';
@@ -37,14 +34,8 @@ describeBrowser('wizard UX in a real Backstage UI (Chromium)', () => {
     return s;
   }
 
-  const deployment = async (name: string) =>
-    yaml.parse(
-      (
-        await git(['show', `model/${name}:projects/ml-${name}/serving/deployment-${name}.yaml`], {
-          cwd: path.join(backend.dataDir, 'gitops'),
-        })
-      ).stdout,
-    );
+  // the form logs each deliberately invalid submit as a console error
+  const unexpectedErrors = (s: BrowserSession) => s.errors.filter(e => !/Form validation failed/.test(e));
 
   it('pickers offer only valid choices, enums read as words, a bad name gets one sentence', async () => {
     const s = await session('ux-pickers');
@@ -96,7 +87,7 @@ describeBrowser('wizard UX in a real Backstage UI (Chromium)', () => {
       'A local git repository on the Backstage host',
       'A new GitHub repository',
     ]);
-    expect(s.errors).toEqual([]);
+    expect(unexpectedErrors(s)).toEqual([]);
   });
 
   it('values left in a branch the person switched away from do not run; the review shows the chosen branch', async () => {
@@ -142,14 +133,8 @@ describeBrowser('wizard UX in a real Backstage UI (Chromium)', () => {
     // the form submitted the values it kept ...
     const task = await backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
     expect(task.body.spec.parameters).toMatchObject({ sizing: 'preset', size: 'small', replicas: 4, gpus: 1, modelSource: 'starter', publishTo: 'local' });
-    // ... but what ran is what the review showed: 1 replica, no GPU, the starter model, a local repository
-    const d = await deployment('ui-switch');
-    expect(d.spec.replicas).toBe(1);
-    expect(d.spec.template.spec.containers[0].resources.limits?.['nvidia.com/gpu']).toBeUndefined();
-    const events = (await backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}/events`)).body as any[];
-    const log = (step: string) => events.filter(e => e.type === 'log' && e.body?.stepId === step).map(e => String(e.body.message)).join('\n');
-    expect(log('validate')).not.toContain('models.example.com');
-    expect(log('github')).toMatch(/if condition was false/);
+    // what ran (1 replica, no GPU, the starter model, no GitHub steps) is compared with the manifests in
+    // test/integration/wizard-branches.test.ts, on the same parameters through the real scaffolder
     expect(s.errors).toEqual([]);
   });
 });
