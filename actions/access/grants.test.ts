@@ -1,7 +1,7 @@
 import { ConfigReader } from '@backstage/config';
 import { deriveProject } from '../shared/naming';
 import { DEFAULT_ACCESS_POLICY, parseAccessPolicy, readAccessPolicy } from './config';
-import { allowedScopesFor, computeGrants } from './grants';
+import { allowedScopesFor, computeGrants, normaliseRequestedGrants } from './grants';
 
 const project = deriveProject({ name: 'fraud-detector', owner: 'group:default/ml-platform' }, { namespacePrefix: 'ml-' });
 
@@ -107,6 +107,15 @@ describe('computeGrants with other policies', () => {
       ['group:default/sre', 'push'],
     ]);
     expect(() => computeGrants(sre, project, { 'group:default/risk': ['read-metadata'] })).toThrow(/allowed: predict/);
+  });
+
+  it('refuses a grant to the owner and a grant without scopes, naming the group', () => {
+    expect(() => computeGrants(sre, project, { 'group:default/ml-platform': ['predict'] })).toThrow(
+      /grants.group:default\/ml-platform: group:default\/ml-platform owns the project and already gets .*; grant other groups only/,
+    );
+    expect(() => computeGrants(sre, project, normaliseRequestedGrants([{ group: 'group:default/risk', scopes: [] }]))).toThrow(
+      /grants.group:default\/risk: no scope chosen; give group:default\/risk at least one scope, or remove the grant/,
+    );
   });
 
   it('supports custom scopes mapped by permission', () => {

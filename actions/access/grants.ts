@@ -131,6 +131,14 @@ export function computeGrants(policy: AccessPolicy, project: ModelProject, reque
     if (!Array.isArray(scopes)) {
       throw new InputError(`grants.${rawGroup} must be a list of scopes such as ["predict"]`);
     }
+    if (group === project.owner) {
+      throw new InputError(
+        `grants.${rawGroup}: ${group} owns the project and already gets ${policy.rules.ownerDefaultScopes.join(', ') || 'its default scopes'}; grant other groups only`,
+      );
+    }
+    if (scopes.length === 0) {
+      throw new InputError(`grants.${rawGroup}: no scope chosen; give ${group} at least one scope, or remove the grant`);
+    }
     const allowed = allowedScopesFor(policy, project, group);
     const set = perGroup.get(group) ?? new Set<string>();
     for (const scope of scopes) {

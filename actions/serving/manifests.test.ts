@@ -295,9 +295,13 @@ describe('ceilings and input errors', () => {
     expect(() => build({ versionLabels: { 'bad-label': 1 } })).toThrow(/only letters, digits and "_"/);
   });
 
-  it('applies size presets, explicit values winning', () => {
+  it('applies size presets, and refuses a preset together with explicit values, naming them', () => {
     expect(build({ size: 'large' }).spec).toMatchObject({ replicas: 2, gpus: 1, cpu: '4', memory: '16Gi' });
-    expect(build({ size: 'large', gpus: 0 }).spec).toMatchObject({ replicas: 2, gpus: 0 });
+    expect(build({ replicas: 2, gpus: 0 }).spec).toMatchObject({ replicas: 2, gpus: 0 });
+    expect(() => build({ size: 'small', replicas: 4, gpus: 1 })).toThrow(
+      /size "small" is a preset .* cannot be combined with replicas, gpus; send either size or explicit replicas, gpus, not both/,
+    );
+    expect(() => build({ size: 'large', memory: '2Gi' })).toThrow(/cannot be combined with memory/);
   });
 });
 

@@ -157,8 +157,8 @@ describe('tensorflow:serving:provision', () => {
     expect(second.outputs).toMatchObject({ changed: false, commit: first.outputs.commit });
     expect(git(repo, 'rev-list', '--count', 'model/fraud-detector')).toBe(commits);
 
-    // Scaling down to one replica removes the PDB but keeps identity files.
-    const third = context({ ...input, replicas: 1 }, { checkpoint: async ({ fn }: any) => fn() });
+    // Scaling down to one replica (the small preset) removes the PDB but keeps identity files.
+    const third = context({ ...input, size: 'small' }, { checkpoint: async ({ fn }: any) => fn() });
     await again.handler(third.ctx);
     expect(third.outputs.changed).toBe(true);
     const after = git(repo, 'ls-tree', '-r', '--name-only', 'model/fraud-detector').split('\n');

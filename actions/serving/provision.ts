@@ -73,7 +73,7 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
           name: projectName(z),
           owner: projectOwner(z),
           environment: z.string({ description: 'Target environment (one the platform offers)' }).optional(),
-          size: z.enum(['small', 'medium', 'large'], { description: 'Size preset; explicit values below win' }).optional(),
+          size: z.enum(['small', 'medium', 'large'], { description: 'Size preset (sets replicas, gpus, cpu and memory); not together with those' }).optional(),
           replicas: z.number({ description: 'Replicas (within the platform ceiling)' }).int().optional(),
           gpus: z.number({ description: 'GPUs per replica (within the platform ceiling)' }).int().optional(),
           cpu: z.string({ description: 'CPU per replica, e.g. "2" or "500m"' }).optional(),

@@ -93,6 +93,15 @@ export function resolveServingSpec(request: ServingRequest, project: { name: str
   if (request.size !== undefined && !(request.size in config.sizes)) {
     throw new InputError(`size "${String(request.size).slice(0, 40)}" is unknown; choose small, medium or large`);
   }
+  if (request.size !== undefined) {
+    // a preset sets these itself; taking both would let a value the person no longer sees win over the preset they chose
+    const explicit = (['replicas', 'gpus', 'cpu', 'memory'] as const).filter(f => request[f] !== undefined);
+    if (explicit.length > 0) {
+      throw new InputError(
+        `size "${request.size}" is a preset that sets replicas, gpus, cpu and memory, so it cannot be combined with ${explicit.join(', ')}; send either size or explicit ${explicit.join(', ')}, not both`,
+      );
+    }
+  }
   const preset = config.sizes[request.size ?? 'small'];
   const { limits, quota } = config;
   const replicas = int('replicas', request.replicas ?? preset.replicas, 1, limits.maxReplicas, `ask for at most ${limits.maxReplicas}`);

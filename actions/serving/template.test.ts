@@ -76,6 +76,9 @@ describe('templates/provision-endpoint', () => {
   it.each([
     ['preset', { sizing: 'preset', size: 'large', batching: false }, { replicas: 2, gpus: 1 }],
     ['custom', { sizing: 'custom', replicas: 3, gpus: 0, batching: true }, { replicas: 3, gpus: 0 }],
+    // the form keeps the values of a branch the person left; only the chosen branch may reach the action
+    ['preset after trying custom', { sizing: 'preset', size: 'small', replicas: 4, gpus: 1, batching: false }, { replicas: 1, gpus: 0 }],
+    ['custom after trying a preset', { sizing: 'custom', size: 'large', replicas: 3, gpus: 0, batching: false }, { replicas: 3, gpus: 0 }],
   ])('renders valid action input for %s sizing and runs it (dry run)', async (_mode, params, expected) => {
     const step = template.spec.steps.find((s: any) => s.id === 'serving');
     const context = {

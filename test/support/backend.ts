@@ -6,7 +6,10 @@ import {
   createServiceFactory,
   type AuditorService,
   type BackendFeature,
+  type BackstageCredentials,
+  type HttpAuthService,
 } from '@backstage/backend-plugin-api';
+import { NotAllowedError } from '@backstage/errors';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import knexFactory, { type Knex } from 'knex';
 import type { JsonObject } from '@backstage/types';
@@ -57,7 +60,45 @@ export interface TestBackendOptions {
   /** Extra config at the root. */
   config?: JsonObject;
   userRef?: string;
-  features?: BackendFeature[];
+  features?: Array<BackendFeature | Promise<{ default: BackendFeature }>>;
+  /**
+   * Pass a plugin's calls made on behalf of a user as that user *with the calling plugin as actor*, as the real
+   * auth service does. The permission backend needs it: it refuses resource permissions without a resourceRef
+   * from users calling directly, and the mock auth drops the actor.
+   */
+  onBehalfOfActors?: boolean;
+}
+
+/** mockServices.httpAuth, but a plugin's on-behalf-of token yields the user with that plugin as actor. */
+function actorAwareHttpAuth(defaultCredentials: BackstageCredentials) {
+  return createServiceFactory({
+    service: coreServices.httpAuth,
+    deps: { plugin: coreServices.pluginMetadata },
+    factory: ({ plugin }): HttpAuthService => {
+      const auth = mockServices.auth({ pluginId: plugin.getId() });
+      const SERVICE = 'mock-service-token:';
+      return {
+        async credentials(req: any, options?: { allow?: string[]; allowLimitedAccess?: boolean }) {
+          const token = /^Bearer[ ]+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+          let credentials: BackstageCredentials = defaultCredentials;
+          if (token?.startsWith(SERVICE) && JSON.parse(token.slice(SERVICE.length)).obo) {
+            const { sub, obo } = JSON.parse(token.slice(SERVICE.length));
+            credentials = mockCredentials.user(obo, { actor: { subject: sub } });
+          } else if (token === 'mock-none-token') {
+            credentials = mockCredentials.none();
+          } else if (token) {
+            credentials = await auth.authenticate(token, { allowLimitedAccess: options?.allowLimitedAccess });
+          }
+          const type = (credentials.principal as { type: string }).type;
+          if (options?.allow && !options.allow.includes(type)) throw new NotAllowedError(`This endpoint does not allow '${type}' credentials`);
+          return credentials as any;
+        },
+        async issueUserCookie() {
+          return { expiresAt: new Date(Date.now() + 3600_000) };
+        },
+      };
+    },
+  });
 }
 
 export interface RunningBackend {
@@ -102,9 +143,11 @@ export async function startBackend(options: TestBackendOptions = {}): Promise<Ru
       perPluginSqlite,
       recordingAuditor,
       mockServices.rootLogger.factory({ level: 'warn' }),
-      mockServices.httpAuth.factory({
-        defaultCredentials: mockCredentials.user(options.userRef ?? 'user:default/jdoe'),
-      }),
+      options.onBehalfOfActors
+        ? actorAwareHttpAuth(mockCredentials.user(options.userRef ?? 'user:default/jdoe'))
+        : mockServices.httpAuth.factory({
+            defaultCredentials: mockCredentials.user(options.userRef ?? 'user:default/jdoe'),
+          }),
       mockServices.rootConfig.factory({
         data: {
           app: { baseUrl: 'http://localhost:3000' },

@@ -324,7 +324,6 @@ export function servingProvision(sandbox: string): HostileHarness {
       name: 'fraud-detector',
       owner: 'group:default/ml-platform',
       environment: serving.environments[0],
-      size: 'small',
       replicas: 1,
       gpus: 0,
       cpu: '1',

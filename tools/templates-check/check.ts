@@ -1,6 +1,7 @@
 import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
 import { validate as validateJsonSchema, type Schema } from 'jsonschema';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { lintWizard } from './lint';
 
 /** An action as the scaffolder lists it (GET /api/scaffolder/v2/actions). */
 export interface ActionInfo {
@@ -17,10 +18,16 @@ export interface Issue {
   message: string;
   /** How to fix it. */
   fix: string;
+  /** Errors fail the check; warnings (wizard anti-patterns the scaffolder accepts) are reported only. Default error. */
+  severity?: 'error' | 'warning';
+}
+
+export function isError(issue: Issue): boolean {
+  return issue.severity !== 'warning';
 }
 
 export function formatIssue(issue: Issue): string {
-  return `${issue.file}:${issue.line}:${issue.column}: error: ${issue.message}\n    fix: ${issue.fix}`;
+  return `${issue.file}:${issue.line}:${issue.column}: ${issue.severity ?? 'error'}: ${issue.message}\n    fix: ${issue.fix}`;
 }
 
 type Path = (string | number)[];
@@ -307,6 +314,7 @@ export async function checkTemplateSource(source: string, file: string, actions:
   issues.push(...schemaIssues);
   if (template.value?.spec && typeof template.value.spec === 'object') {
     issues.push(...checkStepsAndReferences(template, actions));
+    issues.push(...lintWizard(template));
   }
   return { template, issues };
 }

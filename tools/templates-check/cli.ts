@@ -1,10 +1,12 @@
 /**
- * npm run templates:check [--no-dry-run] [--config app-config.yaml] [--module <package>]... [path ...]
+ * npm run templates:check [--no-dry-run] [--strict] [--config app-config.yaml] [--module <package>]... [path ...]
  *
  * Checks scaffolder templates (default: every templates/<name>/template.yaml): the Template
  * schema, that every action exists and its input fits the action's schema, that every
  * ${{ parameters.x }} / steps.<id>.output.<key> reference resolves, and a dry run with
- * <template folder>/sample-values.yaml. Exits 1 on any error.
+ * <template folder>/sample-values.yaml. It also warns about wizard anti-patterns (free-text entity
+ * pickers, step inputs that read a value of a branch the person may have left). Exits 1 on any
+ * error, and with --strict also on any warning.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,10 +14,12 @@ import { parse as parseYaml } from 'yaml';
 import { startCheckBackend } from './backend';
 import { fetchActions } from './dryrun';
 import { checkTemplates, formatReports, resolveTargets, sampleCatalogs } from './run';
+import { isError } from './check';
 
 async function main(argv: string[]): Promise<number> {
   const args = [...argv];
   const dryRun = !args.includes('--no-dry-run');
+  const strict = args.includes('--strict');
   let tensorflow = {};
   const configAt = args.indexOf('--config');
   if (configAt >= 0) {
@@ -31,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     modules.push(args[at + 1]);
     args.splice(at, 2);
   }
-  const targets = await resolveTargets(args.filter(a => a !== '--no-dry-run'), path.resolve(__dirname, '../..'));
+  const targets = await resolveTargets(args.filter(a => a !== '--no-dry-run' && a !== '--strict'), path.resolve(__dirname, '../..'));
   if (targets.length === 0) {
     console.error('no template.yaml found');
     return 1;
@@ -45,9 +49,15 @@ async function main(argv: string[]): Promise<number> {
     const actions = await fetchActions(backend.baseUrl);
     const reports = await checkTemplates(targets, { actions, baseUrl: dryRun ? backend.baseUrl : undefined });
     console.log(formatReports(reports));
-    const errors = reports.reduce((n, r) => n + r.issues.length, 0);
-    console.log(errors === 0 ? `\n${reports.length} template(s) OK` : `\n${errors} error(s) in ${reports.filter(r => r.issues.length).length} template(s)`);
-    return errors === 0 ? 0 : 1;
+    const errors = reports.reduce((n, r) => n + r.issues.filter(isError).length, 0);
+    const warnings = reports.reduce((n, r) => n + r.issues.filter(i => !isError(i)).length, 0);
+    const warned = warnings ? `, ${warnings} warning(s)` : '';
+    console.log(
+      errors === 0
+        ? `\n${reports.length} template(s) OK${warned}`
+        : `\n${errors} error(s)${warned} in ${reports.filter(r => r.issues.some(isError)).length} template(s)`,
+    );
+    return errors === 0 && !(strict && warnings > 0) ? 0 : 1;
   } finally {
     await backend.stop();
   }

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { checkTemplateSource, formatIssue, type ActionInfo, type Issue } from './check';
+import { checkTemplateSource, formatIssue, isError, type ActionInfo, type Issue } from './check';
 import { dryRunTemplate, SAMPLE_CATALOG, type DryRunResult } from './dryrun';
 
 export interface TemplateReport {
@@ -60,7 +60,7 @@ export async function checkTemplates(
     const source = await fs.readFile(file, 'utf8');
     const { template, issues } = await checkTemplateSource(source, display, options.actions);
     const report: TemplateReport = { file: display, issues };
-    if (template && issues.length === 0 && options.baseUrl) {
+    if (template && !issues.some(isError) && options.baseUrl) {
       report.dryRun = await dryRunTemplate(options.baseUrl, file, template.value);
       report.issues.push(...report.dryRun.issues);
     }
@@ -72,8 +72,11 @@ export async function checkTemplates(
 export function formatReports(reports: TemplateReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
-    if (r.issues.length === 0) {
-      lines.push(`✔ ${r.file}`);
+    const errors = r.issues.filter(isError);
+    const warnings = r.issues.filter(i => !isError(i));
+    if (errors.length === 0) {
+      lines.push(`✔ ${r.file}${warnings.length ? `: ${warnings.length} warning(s)` : ''}`);
+      for (const issue of warnings) lines.push(`  ${formatIssue(issue)}`);
       if (r.dryRun) {
         lines.push(`  dry run would create ${r.dryRun.files.length} file(s):`);
         for (const f of r.dryRun.files) lines.push(`    ${f.path} (${f.size} bytes${f.executable ? ', executable' : ''})`);
@@ -81,7 +84,7 @@ export function formatReports(reports: TemplateReport[]): string {
         if (r.dryRun.output !== undefined) lines.push(`  template output: ${JSON.stringify(r.dryRun.output)}`);
       }
     } else {
-      lines.push(`✘ ${r.file}: ${r.issues.length} error(s)`);
+      lines.push(`✘ ${r.file}: ${errors.length} error(s)${warnings.length ? `, ${warnings.length} warning(s)` : ''}`);
       for (const issue of r.issues) lines.push(`  ${formatIssue(issue)}`);
     }
   }

@@ -46,6 +46,26 @@ export async function pickEntity(page: Page, label: string, search: string, opti
   await page.getByRole('listbox').waitFor({ state: 'detached' });
 }
 
+/** The options an entity picker (autocomplete) offers for `search` (empty: all), without choosing one. */
+export async function entityOptions(page: Page, label: string, search = '', scope: Locator = form(page)): Promise<string[]> {
+  const box = scope.getByRole('textbox', { name: exact(label) });
+  await box.click();
+  await box.fill(search);
+  await page.getByRole('listbox').waitFor();
+  const texts = (await page.getByRole('option').allInnerTexts()).map(t => t.trim());
+  await box.press('Escape');
+  return texts;
+}
+
+/** Types free text into an entity picker and leaves the field; returns what the field shows afterwards. */
+export async function typeFreeText(page: Page, label: string, text: string, scope: Locator = form(page)): Promise<string> {
+  const box = scope.getByRole('textbox', { name: exact(label) });
+  await box.click();
+  await box.fill(text);
+  await box.press('Tab');
+  return box.inputValue();
+}
+
 /** Chooses an option of a select (enum field) by the text shown for it (its enumName). */
 export async function selectOption(page: Page, label: string, option: RegExp | string): Promise<void> {
   await form(page).getByRole('button', { name: new RegExp(`^${label}\\b`) }).first().click();
@@ -65,6 +85,19 @@ export async function check(page: Page, label: string, scope: Locator = form(pag
 
 export async function next(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Next' }).click();
+}
+
+export async function back(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Back' }).click();
+}
+
+/** The options a select (enum field) shows, by their text, without choosing one. */
+export async function selectOptions(page: Page, label: string): Promise<string[]> {
+  await form(page).getByRole('button', { name: new RegExp(`^${label}\\b`) }).first().click();
+  const texts = (await page.getByRole('option').allInnerTexts()).map(t => t.trim());
+  await page.keyboard.press('Escape');
+  await page.getByRole('listbox').waitFor({ state: 'detached' });
+  return texts;
 }
 
 /** Moves on until the review page (the stepper's last step) shows, returning the review's text. */
