@@ -126,7 +126,7 @@ describeBrowser('wizard UX in a real Backstage UI (Chromium)', () => {
     expect(review).toContain('A local git repository on the Backstage host');
 
     const taskId = await wizard.create(page);
-    const { failed, text } = await wizard.waitForTaskPage(page);
+    const { failed, text } = await wizard.waitForTaskOutcome(page);
     await s.shot('task-page');
     expect({ failed, text: failed ? text : '' }).toEqual({ failed: false, text: '' });
 

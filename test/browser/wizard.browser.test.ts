@@ -257,7 +257,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     expect(created.status).toBe(201);
     const s = await session('refused-owner');
     await s.page.goto(`${backend.baseUrl}/create/tasks/${encodeURIComponent(created.body.id)}`);
-    const { failed, text } = await wizard.waitForTaskPage(s.page);
+    const { failed, text } = await wizard.waitForTaskOutcome(s.page);
     await s.shot('task-page-refused');
     expect(failed).toBe(true);
     expect(text).toMatch(/not a member of group:default\/data-science/);

@@ -132,3 +132,10 @@ export async function waitForTaskPage(page: Page, outputLink: RegExp, timeoutMs 
   await page.waitForTimeout(500);
   return (await page.locator('main, article').first().innerText()).replace(/\s+/g, ' ');
 }
+
+/** Waits for a task page to finish, successful or not; `failed` when the page shows a failed step. */
+export async function waitForTaskOutcome(page: Page, timeoutMs = 150000): Promise<{ failed: boolean; text: string }> {
+  const text = await waitForTaskPage(page, /Serving endpoint|Model project/, timeoutMs);
+  const failed = await page.getByText(/failed/i).first().isVisible().catch(() => false);
+  return { failed, text };
+}
