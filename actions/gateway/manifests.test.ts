@@ -169,7 +169,9 @@ describe.each(Object.keys(POLICIES))('with the %s access policy', name => {
 
   it('a group without data-plane scopes is in no rule', () => {
     const noRoutes = Object.keys(policy.scopes).filter(s => policy.scopes[s].gateway.routes.length === 0);
-    const grants = computeGrants(policy, projectA, { 'group:default/nobody': [], [PROBE]: noRoutes });
+    // A grant row must name a scope (refused otherwise); nobody is not granted at all.
+    expect(() => computeGrants(policy, projectA, { 'group:default/nobody': [] })).toThrow(/no scope chosen/);
+    const grants = computeGrants(policy, projectA, noRoutes.length > 0 ? { [PROBE]: noRoutes } : {});
     const manifests = buildGatewayManifests(projectA, grants, config);
     for (const rule of allowRulesOf(manifests)) {
       expect(groupsIn(rule)).not.toContain('nobody');

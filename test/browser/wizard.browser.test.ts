@@ -7,6 +7,9 @@ import { browserUnavailable, closeBrowser, openSession, type BrowserSession } fr
 import { startDevBackend, type DevBackend } from './support/devBackend';
 import * as wizard from './support/wizard';
 
+/** The scope checkboxes as the form labels them (ui:enumNames in the templates). */
+const SCOPE_LABELS: Record<string, string> = { predict: 'Call the model (predict)', 'read-metadata': 'Read endpoint status and metadata' };
+
 /**
  * The wizard as a person uses it: the dev backend exactly as `npm start` runs it (serving the
  * built dev frontend), Debian's Chromium driven by playwright-core. Screenshots of every page go
@@ -86,7 +89,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     if (a.grant) {
       const row = await wizard.addArrayItem(page);
       await wizard.pickEntity(page, 'Group', a.grant.search, a.grant.option, row);
-      await wizard.check(page, a.grant.scope, row);
+      await wizard.check(page, SCOPE_LABELS[a.grant.scope], row);
     }
     await s.shot('access');
     await wizard.next(page);
@@ -225,7 +228,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     await wizard.next(page);
     const row = await wizard.addArrayItem(page);
     await wizard.pickEntity(page, 'Group', 'Ri', /risk|Risk/, row);
-    await wizard.check(page, 'predict', row);
+    await wizard.check(page, SCOPE_LABELS.predict, row);
     await s.shot('access');
     await wizard.next(page);
     await wizard.selectOption(page, 'How to size the endpoint', /preset/i);

@@ -29,6 +29,7 @@ const ENTITIES = (name: string) => [
 describe('one owner per model project (hostile tenant, real backend)', () => {
   let backend: RunningBackend;
   let registerFromForeignRepo: string;
+  let publishToForeignRepo: string;
   const repos = () => path.join(backend.dataDir, 'repos');
   const gitops = () => path.join(backend.dataDir, 'gitops');
 
@@ -100,6 +101,11 @@ describe('one owner per model project (hostile tenant, real backend)', () => {
       register.input.repoUrl = '${{ parameters.repoUrl }}';
       t.spec.output.links = t.spec.output.links.filter((l: any) => !String(l.url ?? '').includes('steps.publish'));
     });
+    // Publish and register to the repository the wizard's repoUrl names (as the GitHub branch does), on local targets.
+    publishToForeignRepo = await registerTemplateVariant(backend.baseUrl, path.join(backend.dataDir, 'templates'), 'publish-foreign-repo', t => {
+      t.spec.steps = t.spec.steps.filter((s: any) => !['github', 'github-oidc'].includes(s.id));
+      for (const step of t.spec.steps.filter((s: any) => ['publish', 'register'].includes(s.id))) step.input.repoUrl = '${{ parameters.repoUrl }}';
+    });
     const victim = await run(JDOE, CREATE, values('fraud-detector', 'group:default/ml-platform'));
     expect({ status: victim.status, error: victim.error }).toEqual({ status: 'completed', error: undefined });
     await owned('fraud-detector', 'group:default/ml-platform');
@@ -142,7 +148,7 @@ describe('one owner per model project (hostile tenant, real backend)', () => {
 
   it('a foreign repoUrl given to publish: refused, the repository is untouched', async () => {
     const task = await refused(
-      () => run(ASMITH, CREATE, values('ds-scorer', 'group:default/data-science', { repoUrl: 'local?repo=fraud-detector' })),
+      () => run(ASMITH, publishToForeignRepo, values('ds-scorer', 'group:default/data-science', { repoUrl: 'local?repo=fraud-detector' })),
       /refuses repository local\?repo=fraud-detector: it belongs to model project "fraud-detector" owned by group:default\/ml-platform/,
     );
     expect(failedStep(task)).toBe('publish');
