@@ -9,6 +9,7 @@ import yaml from 'yaml';
 import { LocalClaimStore } from '../gitops/claims';
 import { LocalGitOpsTarget } from '../gitops/local';
 import { people } from './authorize.test.fixtures';
+import { initialProvisioningRecord, PROVISIONING_RECORD_FILE } from './binding';
 import { DEFAULT_ACCESS_POLICY, type AccessPolicy } from './config';
 import type { ProjectAccess } from './project';
 
@@ -33,4 +34,21 @@ export function testProjectAccess(
     auditor: options.auditor ?? mockServices.auditor.mock(),
     gitopsPath,
   };
+}
+
+/**
+ * Writes the provisioning record that binds a folder about to be published to fraud-detector of
+ * ml-platform, as tensorflow:repository:publish leaves it.
+ */
+export function writeProvisioningRecord(sourceDir: string, repoUrl = 'local?repo=fraud-detector'): void {
+  fs.mkdirSync(path.join(sourceDir, path.dirname(PROVISIONING_RECORD_FILE)), { recursive: true });
+  fs.writeFileSync(
+    path.join(sourceDir, PROVISIONING_RECORD_FILE),
+    initialProvisioningRecord({
+      project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
+      initiator: 'user:default/jdoe',
+      taskId: 'task-1234',
+      repoUrl,
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { initialProvisioningRecord } from '../access/binding';
+import { writeProvisioningRecord } from '../access/project.test.fixtures';
 import { LocalClaimStore } from '../gitops/claims';
 import { LocalGitOpsTarget } from '../gitops/local';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';
@@ -85,16 +85,7 @@ describe('tensorflow:catalog:register against the real catalog', () => {
     const publisher = new LocalRepositoryPublisher(path.join(root, 'repos'));
     const src = makeWorkspace('catalog-real-src-');
     fs.writeFileSync(path.join(src, 'README.md'), '# x\n');
-    fs.mkdirSync(path.join(src, '.backstage'));
-    fs.writeFileSync(
-      path.join(src, '.backstage/provisioning.json'),
-      initialProvisioningRecord({
-        project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
-        initiator: 'user:default/jdoe',
-        taskId: 'task-1234',
-        repoUrl: 'local?repo=fraud-detector',
-      }),
-    );
+    writeProvisioningRecord(src);
     await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'init', author: { name: 'jdoe', email: 'j@x' } });
     const action = createCatalogRegisterAction({
       catalog,

@@ -1,4 +1,4 @@
-import { initialProvisioningRecord } from '../access/binding';
+import { writeProvisioningRecord } from '../access/project.test.fixtures';
 import { LocalClaimStore } from '../gitops/claims';
 import { LocalGitOpsTarget } from '../gitops/local';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';
@@ -59,17 +59,7 @@ async function setup(opts: { catalog?: FileCatalog; catalogConfig?: Partial<Cata
   const publisher = new LocalRepositoryPublisher(root);
   const src = makeWorkspace('catalog-src-');
   fs.writeFileSync(path.join(src, 'README.md'), '# fraud-detector\n');
-  // As tensorflow:repository:publish leaves it: bound to the project by its provisioning record.
-  fs.mkdirSync(path.join(src, '.backstage'));
-  fs.writeFileSync(
-    path.join(src, '.backstage/provisioning.json'),
-    initialProvisioningRecord({
-      project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
-      initiator: 'user:default/jdoe',
-      taskId: 'task-1234',
-      repoUrl: 'local?repo=fraud-detector',
-    }),
-  );
+  writeProvisioningRecord(src);
   for (const repo of ['fraud-detector']) {
     await publisher.publish({ repoUrl: `local?repo=${repo}`, sourceDir: src, message: 'Initial commit', author: { name: 'jdoe', email: 'jdoe@x' } });
   }

@@ -14,7 +14,7 @@ import { ScmIntegrations } from '@backstage/integration';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { DEFAULT_ACCESS_POLICY } from '../../actions/access/config';
-import { initialProvisioningRecord } from '../../actions/access/binding';
+import { writeProvisioningRecord } from '../../actions/access/project.test.fixtures';
 import type { ProjectAccess } from '../../actions/access/project';
 import { LocalClaimStore } from '../../actions/gitops/claims';
 import { DEFAULT_CATALOG_CONFIG } from '../../actions/catalog/config';
@@ -145,17 +145,9 @@ async function publishedRepository(sandbox: string): Promise<{ root: string; pub
   fs.mkdirSync(root);
   const publisher = new LocalRepositoryPublisher(root);
   const src = path.join(sandbox, 'src');
-  fs.mkdirSync(path.join(src, '.backstage'), { recursive: true });
+  fs.mkdirSync(src);
   fs.writeFileSync(path.join(src, 'README.md'), '# fraud-detector\n');
-  fs.writeFileSync(
-    path.join(src, '.backstage/provisioning.json'),
-    initialProvisioningRecord({
-      project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
-      initiator: INITIATOR,
-      taskId: 'task-1234',
-      repoUrl: 'local?repo=fraud-detector',
-    }),
-  );
+  writeProvisioningRecord(src);
   await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'Initial commit', author: { name: 'jdoe', email: 'jdoe@x' } });
   return { root, publisher };
 }
