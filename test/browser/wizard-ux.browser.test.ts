@@ -1,6 +1,5 @@
-import { ensureAppBuilt } from '../../dev/appBuild';
-import { browserUnavailable, closeBrowser, openSession, type BrowserSession } from './support/browser';
-import { startDevBackend, type DevBackend } from './support/devBackend';
+import { browserUnavailable, type BrowserSession } from './support/browser';
+import { useWizardUi } from './support/suite';
 import * as wizard from './support/wizard';
 
 /**
@@ -13,26 +12,8 @@ const describeBrowser = unavailable ? describe.skip : describe;
 jest.setTimeout(240000);
 
 describeBrowser('wizard UX in a real Backstage UI (Chromium)', () => {
-  let backend: DevBackend;
-  const sessions: BrowserSession[] = [];
-
-  beforeAll(async () => {
-    ensureAppBuilt(line => process.stdout.write(`${line}\n`));
-    backend = await startDevBackend();
-  }, 600000);
-
-  afterAll(async () => {
-    await Promise.all(sessions.map(s => s.close()));
-    await closeBrowser();
-    await backend?.stop();
-  });
-
-  async function session(run: string): Promise<BrowserSession> {
-    const s = await openSession(run);
-    sessions.push(s);
-    await wizard.signInAsGuest(s.page, backend.baseUrl);
-    return s;
-  }
+  const ui = useWizardUi();
+  const session = (run: string) => ui.session(run);
 
   // the form logs each deliberately invalid submit as a console error
   const unexpectedErrors = (s: BrowserSession) => s.errors.filter(e => !/Form validation failed/.test(e));
@@ -131,7 +112,7 @@ describeBrowser('wizard UX in a real Backstage UI (Chromium)', () => {
     expect({ failed, text: failed ? text : '' }).toEqual({ failed: false, text: '' });
 
     // the form submitted the values it kept ...
-    const task = await backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
+    const task = await ui.backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
     expect(task.body.spec.parameters).toMatchObject({ sizing: 'preset', size: 'small', replicas: 4, gpus: 1, modelSource: 'starter', publishTo: 'local' });
     // what ran (1 replica, no GPU, the starter model, no GitHub steps) is compared with the manifests in
     // test/integration/wizard-branches.test.ts, on the same parameters through the real scaffolder

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { main as cli } from '../../actions/cli/create-model';
-import { ensureAppBuilt } from '../../dev/appBuild';
 import { repoRoot, waitFor } from '../support/backend';
-import { browserUnavailable, closeBrowser, openSession, type BrowserSession } from './support/browser';
-import { startDevBackend, type DevBackend } from './support/devBackend';
+import { browserUnavailable, type BrowserSession } from './support/browser';
+import { useWizardUi } from './support/suite';
 import * as wizard from './support/wizard';
 
 /** The scope checkboxes as the form labels them (ui:enumNames in the templates). */
@@ -36,27 +35,8 @@ interface ModelAnswers {
 }
 
 describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
-  let backend: DevBackend;
-  const sessions: BrowserSession[] = [];
-
-  beforeAll(async () => {
-    ensureAppBuilt(line => process.stdout.write(`${line}\n`));
-    backend = await startDevBackend();
-  }, 600000);
-
-  afterAll(async () => {
-    await Promise.all(sessions.map(s => s.close()));
-    await closeBrowser();
-    await backend?.stop();
-  });
-
-  async function session(run: string): Promise<BrowserSession> {
-    const s = await openSession(run);
-    sessions.push(s);
-    await wizard.signInAsGuest(s.page, backend.baseUrl);
-    await s.shot('signed-in');
-    return s;
-  }
+  const ui = useWizardUi({ shotAfterSignIn: true });
+  const session = (run: string) => ui.session(run);
 
   const expectNoConsoleErrors = (s: BrowserSession) => expect(s.errors).toEqual([]);
 
@@ -102,7 +82,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
   }
 
   async function taskParameters(taskId: string): Promise<Record<string, unknown>> {
-    const task = await backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
+    const task = await ui.backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
     expect(task.status).toBe(200);
     return task.body.spec.parameters;
   }
@@ -111,7 +91,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     const taskId = await wizard.create(s.page);
     const text = await wizard.waitForTaskPage(s.page, /Serving endpoint/);
     await s.shot(shot);
-    const task = await backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
+    const task = await ui.backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
     return { taskId, text, failed: task.body.status !== 'completed' };
   }
 
@@ -158,7 +138,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     const ownerLink = s.page.getByRole('link', { name: /ml-platform/ }).first();
     expect(await ownerLink.getAttribute('href')).toBe('/catalog/default/group/ml-platform');
     const endpoint = await waitFor('the endpoint entity with its relations', async () => {
-      const r = await backend.api('/api/catalog/entities/by-name/component/default/ui-fraud-endpoint');
+      const r = await ui.backend.api('/api/catalog/entities/by-name/component/default/ui-fraud-endpoint');
       return r.status === 200 && r.body.relations?.length ? r.body : undefined;
     });
     const relations = endpoint.relations.map((r: { type: string; targetRef: string }) => `${r.type} ${r.targetRef}`);
@@ -166,7 +146,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     // the entity's links open real pages in this app (same origin as the backend)
     const annotations = endpoint.metadata.annotations ?? {};
     for (const url of Object.values(annotations).filter((v): v is string => typeof v === 'string' && v.startsWith('http://localhost'))) {
-      expect(url.startsWith(backend.baseUrl)).toBe(true);
+      expect(url.startsWith(ui.backend.baseUrl)).toBe(true);
     }
     expectNoConsoleErrors(s);
 
@@ -183,7 +163,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
         '--set', 'runs=3',
         '--set', 'size=medium',
         '--set', 'grants=[{"group":"group:default/data-science","scopes":["predict"]}]',
-        '--backstage-url', backend.baseUrl,
+        '--backstage-url', ui.backend.baseUrl,
         '--quiet',
       ],
       { write: (x: string) => out.push(x) } as any,
@@ -192,7 +172,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     expect({ code, err: err.join('') }).toEqual({ code: 0, err: '' });
     const printed = out.join('');
     expect(printed).toMatch(/Filled in[^\n]*\n(.*\n)*\s+sizing = "preset" \(template default\)/);
-    expect(printed).toContain(`${backend.baseUrl}/catalog/default/component/ui-fraud-cli-endpoint`);
+    expect(printed).toContain(`${ui.backend.baseUrl}/catalog/default/component/ui-fraud-cli-endpoint`);
     const cliTaskId = /Task (\S+) started/.exec(printed)![1];
     const cliParams = await taskParameters(cliTaskId);
     expect({ ...cliParams, name: undefined }).toEqual({ ...params, name: undefined });
@@ -217,7 +197,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
 
   it('Provision a model serving endpoint, picking the model with its EntityPicker', async () => {
     await waitFor('the ui-fraud model in the catalog', async () =>
-      (await backend.api('/api/catalog/entities/by-name/resource/default/ui-fraud-model')).status === 200 ? true : undefined,
+      (await ui.backend.api('/api/catalog/entities/by-name/resource/default/ui-fraud-model')).status === 200 ? true : undefined,
     );
     const s = await session('provision-endpoint');
     const { page } = s;
@@ -250,7 +230,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
 
   it('refuses an owner the user is not in, and the task page says how to fix it', async () => {
     // the Owner picker offers only the user's own groups (wizard-ux.browser.test.ts), so this comes through the API
-    const created = await backend.api('/api/scaffolder/v2/tasks', {
+    const created = await ui.backend.api('/api/scaffolder/v2/tasks', {
       method: 'POST',
       json: {
         templateRef: 'template:default/create-model',
@@ -259,7 +239,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     });
     expect(created.status).toBe(201);
     const s = await session('refused-owner');
-    await s.page.goto(`${backend.baseUrl}/create/tasks/${encodeURIComponent(created.body.id)}`);
+    await s.page.goto(`${ui.backend.baseUrl}/create/tasks/${encodeURIComponent(created.body.id)}`);
     const { failed, text } = await wizard.waitForTaskOutcome(s.page);
     await s.shot('task-page-refused');
     expect(failed).toBe(true);
