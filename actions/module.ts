@@ -7,7 +7,7 @@ import { readAccessPolicy } from './access/config';
 import { readCatalogConfig } from './catalog/config';
 import { createCatalogRegisterAction } from './catalog/register';
 import { readGatewayConfig } from './gateway';
-import { createGithubClient } from './github/client';
+import { createGithubClient } from './shared/github/client';
 import { createGithubConfigureAction } from './github/configure';
 import { readGitOpsConfig } from './gitops/config';
 import { createClaimStore, createGitOpsTarget } from './gitops';

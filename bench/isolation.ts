@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Benchmark } from './types';
-import { runSmoke } from '../actions/model/smoke/engine';
-import { childCommand, runSmokeIsolated } from '../actions/model/smoke/sandbox';
+import { runSmoke } from '../smoke/engine';
+import { childCommand, runSmokeIsolated } from '../smoke/sandbox';
 import { startBackend, waitForCatalog } from '../test/support/backend';
 import { heavyConvModel, saveLayers, denseClassifier } from '../test/support/smoke-models';
 

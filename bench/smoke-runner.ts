@@ -1,14 +1,14 @@
 /**
  * The smoke benchmark's measurements, run inside an isolated runner (forked by bench/smoke.ts through
- * actions/model/smoke/sandbox.ts, like a validation): runSmoke's timed loop against a bare predict
+ * smoke/sandbox.ts, like a validation): runSmoke's timed loop against a bare predict
  * loop on the same model, backend and input, interleaved round by round.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { serve } from '../actions/model/smoke/child';
-import { loadRuntime, type Runtime } from '../actions/model/smoke/backend';
-import { runSmoke } from '../actions/model/smoke/engine';
-import { fsLoadHandler } from '../actions/model/smoke/fsio';
-import { synthesise } from '../actions/model/smoke/inputs';
+import { serve } from '../smoke/child';
+import { loadRuntime, type Runtime } from '../smoke/backend';
+import { runSmoke } from '../smoke/engine';
+import { fsLoadHandler } from '../smoke/fsio';
+import { synthesise } from '../smoke/inputs';
 
 export interface SmokeBenchJob {
   dir: string;

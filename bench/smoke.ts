@@ -11,9 +11,9 @@ import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Benchmark } from './types';
 import type { SmokeBenchJob, SmokeBenchResult } from './smoke-runner';
-import { loadRuntime } from '../actions/model/smoke/backend';
-import { fsSaveHandler } from '../actions/model/smoke/fsio';
-import { runIsolated } from '../actions/model/smoke/sandbox';
+import { loadRuntime } from '../smoke/backend';
+import { fsSaveHandler } from '../smoke/fsio';
+import { runIsolated } from '../smoke/sandbox';
 
 const ROUNDS = 15;
 const TARGET_MS = 200;

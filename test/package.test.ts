@@ -20,8 +20,8 @@ describe('the packed package', () => {
       expect.arrayContaining([
         'dist/actions/index.js',
         'dist/actions/index.d.ts',
-        'dist/actions/model/smoke/cli.js',
-        'dist/actions/cli/create-model.js',
+        'dist/smoke/cli.js',
+        'dist/cli/create-model.js',
         'config.d.ts',
         'templates/create-model/template.yaml',
         'templates/provision-endpoint/template.yaml',

@@ -3,7 +3,7 @@ import { mockCredentials } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { DEFAULT_ACCESS_POLICY, parseAccessPolicy } from './config';
 import { authorizeInitiator } from './authorize';
-import { people } from './authorize.test.fixtures';
+import { people } from '../../test/support/access/authorize';
 
 
 describe('authorizeInitiator', () => {

@@ -1,6 +1,6 @@
 import type { Config } from '@backstage/config';
 import { z } from 'zod';
-import { lintRoleRules } from '../identity/lint';
+import { lintRoleRules } from './rbacRules';
 
 /**
  * The access policy: named scopes, what each scope grants on every target, and

@@ -5,7 +5,7 @@ import { LocalGitOpsTarget } from '../gitops/local';
 import { boundedName, deriveProject } from '../shared/naming';
 import { claimRef, type ProjectClaim } from './claims';
 import { authorizeProject, type ProjectActionContext } from './project';
-import { testProjectAccess } from './project.test.fixtures';
+import { testProjectAccess } from '../../test/support/access/project';
 
 const naming = { namespacePrefix: 'ml-' };
 const project = (name: string, owner = 'group:default/ml-platform') => deriveProject({ name, owner }, naming);

@@ -1,6 +1,6 @@
 import { InputError } from '@backstage/errors';
 
-/** One tensor of a model signature, as the smoke report (actions/model/smoke/types.ts) describes it. */
+/** One tensor of a model signature, as the smoke report (smoke/types.ts) describes it. */
 export interface TensorSpec {
   /** Input/output key in the signature (the name used in REST requests), e.g. `x`. */
   name: string;

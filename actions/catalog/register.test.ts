@@ -1,4 +1,4 @@
-import { writeProvisioningRecord } from '../access/project.test.fixtures';
+import { writeProvisioningRecord } from '../../test/support/access/project';
 import { LocalClaimStore } from '../gitops/claims';
 import { LocalGitOpsTarget } from '../gitops/local';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';

@@ -1,6 +1,6 @@
 import { computeGrants } from '../access/grants';
 import { GATEWAY_DEFAULTS } from './config';
-import { POLICIES, grantableEverything, projectA } from './gateway.test.fixtures';
+import { POLICIES, grantableEverything, projectA } from '../../test/support/gateway/fixtures';
 import { buildGatewayManifests, istioPathsForRoute } from './manifests';
 import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
 

@@ -6,7 +6,7 @@ import { computeGrants } from '../access/grants';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';
 import { accessLogProvider, meshConfigSnippet, validateAccessLogProvider } from './accesslog';
 import { GATEWAY_DEFAULTS, parseGatewayConfig, readGatewayConfig } from './config';
-import { projectA, projectB } from './gateway.test.fixtures';
+import { projectA, projectB } from '../../test/support/gateway/fixtures';
 import { buildGatewayManifests, projectAudience } from './manifests';
 import { ACCESS_LOG_URL_ANNOTATION, ACCESS_SCOPES_ANNOTATION, accessLogUrl, gatewayCatalogMetadata } from './visibility';
 import { ANNOTATIONS } from '../catalog/entities';

@@ -5,9 +5,9 @@ import { SERVING_DEFAULTS } from '../serving/config';
 import { buildServingManifests } from '../serving/manifests';
 import { resolveServingSpec } from '../serving/request';
 import { GATEWAY_DEFAULTS } from './config';
-import { POLICIES, projectA, projectB, token } from './gateway.test.fixtures';
+import { POLICIES, projectA, projectB, token } from '../../test/support/gateway/fixtures';
 import { buildGatewayManifests, gatewayOwnedPaths, gatewayWorkloadSelector, projectAudience, type GatewayManifest } from './manifests';
-import { istioStringMatch, simulateRequest } from './simulate';
+import { istioStringMatch, simulateRequest } from '../../test/support/gateway/simulate';
 
 const config = GATEWAY_DEFAULTS;
 const requested = { 'group:default/risk': ['predict'] };

@@ -4,7 +4,7 @@ import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/
 import { parse } from 'yaml';
 import { computeGrants } from '../access/grants';
 import { GATEWAY_DEFAULTS, parseGatewayConfig } from './config';
-import { POLICIES, grantableEverything, projectA, token } from './gateway.test.fixtures';
+import { POLICIES, grantableEverything, projectA, token } from '../../test/support/gateway/fixtures';
 import {
   buildGatewayManifests,
   gatewayManifestFiles,
@@ -13,7 +13,7 @@ import {
   projectAudience,
   type GatewayManifest,
 } from './manifests';
-import { simulateRequest, type SimulatedRequest } from './simulate';
+import { simulateRequest, type SimulatedRequest } from '../../test/support/gateway/simulate';
 
 const config = GATEWAY_DEFAULTS;
 const PROBE = 'group:default/probe';

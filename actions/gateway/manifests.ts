@@ -7,7 +7,7 @@ import { DEFAULT_PATH_TEMPLATE, ownedPathPattern } from '../gitops/config';
 import { manifestFiles, manifestYaml, type ManifestLike } from '../gitops/manifests';
 import type { GitOpsFile } from '../gitops/types';
 import type { ModelProject } from '../shared/naming';
-import { serverSelector } from '../serving/manifests';
+import { modelServerSelector, type ServingRuntime } from '../shared/servingSelector';
 import type { GatewayConfig } from './config';
 
 export const GATEWAY_AREA = 'gateway';
@@ -18,11 +18,10 @@ export const GROUPS_HEADER = 'x-ml-groups';
 export type GatewayManifest = RequestAuthentication | AuthorizationPolicy | Telemetry;
 
 /** The serving spec type, taken from actions/serving's selector so the two cannot drift. */
-type ServingSpecLike = Parameters<typeof serverSelector>[1];
 
 export interface GatewayWorkload {
   /** Serving runtime; picks the same pod selector as actions/serving. Default `tfserving`. */
-  runtime?: ServingSpecLike['runtime'];
+  runtime?: ServingRuntime;
 }
 
 type Rule = NonNullable<NonNullable<AuthorizationPolicy['spec']>['rules']>[number];
@@ -34,11 +33,9 @@ export function fillPlaceholders(template: string, values: Record<string, string
   return out;
 }
 
-/** The pod labels of the project's model server: exactly actions/serving's `serverSelector`. */
+/** The pod labels of the project's model server: the same selector as the serving manifests. */
 export function gatewayWorkloadSelector(project: ModelProject, workload: GatewayWorkload = {}): Record<string, string> {
-  const runtime = workload.runtime ?? 'tfserving';
-  // serverSelector reads only `runtime` from the spec.
-  return serverSelector(project, { runtime } as Pick<ServingSpecLike, 'runtime'> as ServingSpecLike);
+  return modelServerSelector(project, workload.runtime ?? 'tfserving');
 }
 
 /** This project's token audience (config `audienceTemplate`, plain replacement). */

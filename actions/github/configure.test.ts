@@ -21,12 +21,12 @@ import yaml from 'yaml';
 import { actionContext } from '../../test/support/actionContext';
 import { isProvisioningRecordRequest, serveProvisioningRecord, usePrism } from '../../test/support/prism';
 import { initialProvisioningRecord } from '../access/binding';
-import { testProjectAccess } from '../access/project.test.fixtures';
+import { testProjectAccess } from '../../test/support/access/project';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';
 import { LocalGitOpsTarget } from '../gitops/local';
 import { parseIdentityConfig } from '../identity/config';
 import { createIdentityProvisionAction } from '../identity/provision';
-import { createGithubClient } from './client';
+import { createGithubClient } from '../shared/github/client';
 import { createGithubConfigureAction } from './configure';
 import { examples } from './configure.examples';
 

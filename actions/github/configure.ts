@@ -9,11 +9,11 @@ import { assertRepositoryBound, PROVISIONING_RECORD_FILE } from '../access/bindi
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import { GITHUB_PERMISSIONS, type AccessPolicy } from '../access/config';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
-import { CI_SUBJECT_CLAIM_KEYS } from '../identity/manifests';
+import { CI_SUBJECT_CLAIM_KEYS } from '../shared/github/oidc';
 import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
-import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from './client';
+import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from '../shared/github/client';
 import {
   codeownersContent,
   currentTeamPermission,

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import type { GithubClient } from '../github/client';
+import type { GithubClient } from '../shared/github/client';
 import {
   claimCommitMessage,
   claimFromCommitMessage,

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { GithubClient } from '../github/client';
-import { commitToBranch } from '../github/commit';
+import type { GithubClient } from '../shared/github/client';
+import { commitToBranch } from '../shared/github/commit';
 import { assertChange, commitMessage } from './change';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from './types';
 

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { GithubCredentialsProvider, ScmIntegrationRegistry } from '@backstage/integration';
-import { createGithubClient, parseGithubRepoUrl } from '../github/client';
+import { createGithubClient, parseGithubRepoUrl } from '../shared/github/client';
 import type { GitOpsConfig } from './config';
 import { GitHubGitOpsTarget } from './github';
 import { LocalGitOpsTarget } from './local';

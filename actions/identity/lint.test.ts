@@ -1,5 +1,6 @@
 import { DEFAULT_ACCESS_POLICY, parseAccessPolicy } from '../access/config';
-import { lintManifests, lintRoleRules } from './lint';
+import { lintRoleRules } from '../access/rbacRules';
+import { lintManifests } from './lint';
 
 const ns = 'ml-fraud-detector';
 const meta = (name: string) => ({ name, namespace: ns });

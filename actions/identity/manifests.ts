@@ -6,6 +6,7 @@ import { ciContract, ciVariableValues } from './ci-contract';
 
 export { boundedName };
 import { GITHUB_OIDC_ISSUER, TOKEN_MAX_SECONDS, TOKEN_MIN_SECONDS, type IdentityConfig } from './config';
+import { CI_SUBJECT_CLAIM_KEYS } from '../shared/github/oidc';
 
 /** A manifest as a plain object; serialised at the edge. */
 export interface Manifest {
@@ -23,11 +24,6 @@ export interface RepositoryRef {
   ownerId: number;
 }
 
-/**
- * Claim keys of the repository's customised GitHub Actions OIDC subject. With
- * these keys the subject reads `repository_owner_id:<n>:repository_id:<n>:environment:<env>`.
- */
-export const CI_SUBJECT_CLAIM_KEYS = ['repository_owner_id', 'repository_id', 'context'] as const;
 
 /** Reference to the CI trust that tensorflow:github:configure requires before it customises the subject claim. */
 export interface CiTrustRef {

@@ -7,7 +7,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import yaml from 'yaml';
 import { actionContext } from '../../test/support/actionContext';
 import { DEFAULT_ACCESS_POLICY, type AccessPolicy } from '../access/config';
-import { testProjectAccess } from '../access/project.test.fixtures';
+import { testProjectAccess } from '../../test/support/access/project';
 import { LocalGitOpsTarget } from '../gitops/local';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { parseIdentityConfig, type IdentityConfig } from './config';

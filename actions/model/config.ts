@@ -1,7 +1,7 @@
 import type { Config } from '@backstage/config';
 import { configError } from '../shared/config';
 import type { SmokeDefaults } from './validate';
-import { LIMIT_KEYS, limitProblem, type SmokeLimits } from './smoke/limits';
+import { LIMIT_KEYS, limitProblem, type SmokeLimits } from '../../smoke/limits';
 
 function positiveInt(config: Config, key: string, max: number): number | undefined {
   const value = config.getOptionalNumber(key);

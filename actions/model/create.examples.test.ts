@@ -3,7 +3,7 @@ import yaml from 'yaml';
 import { createModelCreateAction } from './create';
 import { examples } from './create.examples';
 import { actionContext, mockAuditor } from '../../test/support/actionContext';
-import { testProjectAccess } from '../access/project.test.fixtures';
+import { testProjectAccess } from '../../test/support/access/project';
 
 describe('tensorflow:model:create examples', () => {
   it.each(examples.map(e => [e.description, e] as const))('runs: %s', async (_d, example) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import yaml from 'yaml';
 import { createModelCreateAction } from './create';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
-import { testProjectAccess } from '../access/project.test.fixtures';
+import { testProjectAccess } from '../../test/support/access/project';
 
 const skeletonsDir = path.resolve(__dirname, '../../skeletons');
 const values = {

@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolveSafeChildPath, type UrlReaderService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
-import { formatBytes, SmokeLimitError, type SmokeLimits } from './smoke/limits';
-import { ModelRefusedError, resolveWeightPath, resolveWeightUrl } from './smoke/modelfs';
-import { checkGroupBytes, checkInputBytes, checkManifest, declaredInputs, groupBytesProblem } from './smoke/preflight';
-import { redactError, redactUrl } from './smoke/redact';
-import type { ExplicitInputs } from './smoke/types';
+import { formatBytes, SmokeLimitError, type SmokeLimits } from '../../smoke/limits';
+import { ModelRefusedError, resolveWeightPath, resolveWeightUrl } from '../../smoke/modelfs';
+import { checkGroupBytes, checkInputBytes, checkManifest, declaredInputs, groupBytesProblem } from '../../smoke/preflight';
+import { redactError, redactUrl } from '../../smoke/redact';
+import type { ExplicitInputs } from '../../smoke/types';
 
 export interface FetchModelOptions {
   limits: SmokeLimits;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotAllowedError } from '@backstage/errors';
-import { isInside } from './smoke/modelfs';
+import { isInside } from '../../smoke/modelfs';
 
 /**
  * Writes `data` to `file` (already checked lexically against `root`): its folder, links resolved,

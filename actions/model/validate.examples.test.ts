@@ -6,8 +6,8 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { UrlReaders } from '@backstage/backend-defaults/urlReader';
 import { createModelValidateAction } from './validate';
 import { examples } from './validate.examples';
-import { starterModelDir } from './smoke/starter';
-import { testProjectAccess } from '../access/project.test.fixtures';
+import { starterModelDir } from '../../tools/starter-model/starter';
+import { testProjectAccess } from '../../test/support/access/project';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
 
 const naming = { namespacePrefix: 'ml-' };

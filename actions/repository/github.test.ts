@@ -17,8 +17,8 @@ import { ConfigReader } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { ScmIntegrations } from '@backstage/integration';
 import { usePrism } from '../../test/support/prism';
-import { createGithubClient } from '../github/client';
-import { gitBlobSha, planTree, type ExistingEntry } from '../github/commit';
+import { createGithubClient } from '../shared/github/client';
+import { gitBlobSha, planTree, type ExistingEntry } from '../shared/github/commit';
 import { GithubRepositoryPublisher, readRepositoryFiles } from './github';
 
 const prism = usePrism();

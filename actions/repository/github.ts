@@ -3,8 +3,8 @@ import path from 'node:path';
 import { InputError } from '@backstage/errors';
 import type { ScmIntegrationRegistry } from '@backstage/integration';
 import { PROVISIONING_RECORD_FILE, type RepositoryRecordState } from '../access/binding';
-import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from '../github/client';
-import { assertRepositoryPath, commitToBranch, type BranchFile } from '../github/commit';
+import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from '../shared/github/client';
+import { assertRepositoryPath, commitToBranch, type BranchFile } from '../shared/github/commit';
 import type {
   CatalogLocationSpec,
   CommitFilesRequest,

@@ -6,7 +6,7 @@ import { LocalRepositoryPublisher } from './local';
 import { createRepositoryPublishAction } from './publish';
 import { examples } from './publish.examples';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
-import { testProjectAccess } from '../access/project.test.fixtures';
+import { testProjectAccess } from '../../test/support/access/project';
 
 const project = { name: 'fraud-detector', owner: 'group:default/ml-platform' };
 const naming = { namespacePrefix: 'ml-' };

@@ -1,3 +1,4 @@
+import type { ServingRuntime } from '../shared/servingSelector';
 import type { Config } from '@backstage/config';
 import { DNS_LABEL } from '../shared/naming';
 import { networkDefaults, readNetworkConfig, type NetworkConfig } from './network';
@@ -26,7 +27,7 @@ export interface PeerSelector {
 
 /** Parsed `tensorflow.serving` section: the platform's defaults and ceilings. */
 export interface ServingConfig {
-  runtime: 'tfserving' | 'kserve';
+  runtime: ServingRuntime;
   /** Image repository; the registry (if any) is prepended. */
   image: string;
   imageTag: string;

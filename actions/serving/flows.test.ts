@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DEFAULT_ACCESS_POLICY } from '../access/config';
 import { computeGrants } from '../access/grants';
 import { GATEWAY_DEFAULTS, buildGatewayManifests, projectAudience } from '../gateway';
-import { simulateRequest, type SimulatedToken } from '../gateway/simulate';
+import { simulateRequest, type SimulatedToken } from '../../test/support/gateway/simulate';
 import { deriveProject } from '../shared/naming';
 import { evaluateConnection, type Cluster, type NetEndpoint, type NetPod } from '../../test/support/network-policy';
 import { buildVariant, variantProject, type Cloud, type Variant } from '../../test/support/serving-variants';

@@ -17,6 +17,7 @@ import { multiplyQuantity, parseQuantity } from './quantity';
 import type { ServingSpec } from './request';
 import { toTextProto, type TextProtoMessage } from './textproto';
 import { readinessPath } from './probes';
+import { modelServerSelector } from '../shared/servingSelector';
 
 export const LABEL_PREFIX = 'ml-platform.io';
 export const OWNER_REF_ANNOTATION = `${LABEL_PREFIX}/owner-ref`;
@@ -85,9 +86,7 @@ export function projectLabels(project: ModelProject, spec: ServingSpec): Record<
 
 /** Labels that select the model server's pods. */
 export function serverSelector(project: ModelProject, spec: ServingSpec): Record<string, string> {
-  return spec.runtime === 'kserve'
-    ? { 'serving.kserve.io/inferenceservice': project.name }
-    : { 'app.kubernetes.io/name': 'tensorflow-serving', 'app.kubernetes.io/instance': project.name };
+  return modelServerSelector(project, spec.runtime);
 }
 
 export function servingImage(config: ServingConfig, gpus: number): string {

@@ -12,7 +12,7 @@ import { LocalGitOpsTarget } from '../gitops/local';
 import { readServingConfig } from './config';
 import { createServingProvisionAction } from './provision';
 import { examples } from './provision.examples';
-import { testProjectAccess } from '../access/project.test.fixtures';
+import { testProjectAccess } from '../../test/support/access/project';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 

@@ -16,7 +16,7 @@ import { LocalGitOpsTarget } from '../gitops/local';
 import { packageRoot } from '../shared/paths';
 import { readServingConfig } from './config';
 import { createServingProvisionAction } from './provision';
-import { testProjectAccess } from '../access/project.test.fixtures';
+import { testProjectAccess } from '../../test/support/access/project';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const nunjitsu = require('nunjitsu');

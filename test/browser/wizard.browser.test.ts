@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { main as cli } from '../../actions/cli/create-model';
+import { main as cli } from '../../cli/create-model';
 import { repoRoot, waitFor } from '../support/backend';
 import { browserUnavailable, type BrowserSession } from './support/browser';
 import { useWizardUi } from './support/suite';

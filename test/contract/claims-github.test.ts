@@ -7,7 +7,7 @@
 import { ConfigReader } from '@backstage/config';
 import { ScmIntegrations } from '@backstage/integration';
 import { claimCommitMessage, type ProjectClaim } from '../../actions/access/claims';
-import { createGithubClient } from '../../actions/github/client';
+import { createGithubClient } from '../../actions/shared/github/client';
 import { GithubClaimStore } from '../../actions/gitops/claims';
 import { usePrism } from '../support/prism';
 

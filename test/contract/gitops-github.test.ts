@@ -15,7 +15,7 @@
 import { ConfigReader } from '@backstage/config';
 import { ScmIntegrations } from '@backstage/integration';
 import { mockServices } from '@backstage/backend-test-utils';
-import { createGithubClient, type GithubClient } from '../../actions/github/client';
+import { createGithubClient, type GithubClient } from '../../actions/shared/github/client';
 import { createGitOpsTarget, readGitOpsConfig } from '../../actions/gitops';
 import { GitHubGitOpsTarget } from '../../actions/gitops/github';
 import { ownedPathPattern } from '../../actions/gitops/config';

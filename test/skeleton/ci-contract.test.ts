@@ -9,7 +9,7 @@ import { parseIdentityConfig } from '../../actions/identity/config';
 import { buildIdentityManifests } from '../../actions/identity/manifests';
 import { createModelCreateAction } from '../../actions/model/create';
 import { deriveProject } from '../../actions/shared/naming';
-import { testProjectAccess } from '../../actions/access/project.test.fixtures';
+import { testProjectAccess } from '../support/access/project';
 import { actionContext, mockAuditor } from '../support/actionContext';
 import { identitySection, type Cloud } from '../support/serving-variants';
 

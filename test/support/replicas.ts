@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'yaml';
 import type { JsonObject } from '@backstage/types';
-import { ScaffolderClient, guestToken, type TaskResult } from '../../actions/cli/scaffolderClient';
+import { ScaffolderClient, guestToken, type TaskResult } from '../../cli/scaffolderClient';
 import { freePort } from './postgres';
 
 export const repoRoot = path.resolve(__dirname, '../..');

@@ -8,8 +8,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { fsSaveHandler } from '../../actions/model/smoke/fsio';
-import type { Tf } from '../../actions/model/smoke/backend';
+import { fsSaveHandler } from '../../smoke/fsio';
+import type { Tf } from '../../smoke/backend';
 
 tf.enableProdMode();
 const tfAll = tf as unknown as Tf;

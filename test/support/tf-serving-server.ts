@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { fsLoadHandler } from '../../actions/model/smoke/fsio';
-import type { Tf } from '../../actions/model/smoke/backend';
-import { flattenNested, nest, stringifyTfJson } from '../../actions/model/smoke/tfjson';
+import { fsLoadHandler } from '../../smoke/fsio';
+import type { Tf } from '../../smoke/backend';
+import { flattenNested, nest, stringifyTfJson } from '../../smoke/tfjson';
 
 export interface TfServingServer {
   url: string;

@@ -1,36 +1,11 @@
 import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
-import { validate as validateJsonSchema, type Schema } from 'jsonschema';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { validate as validateJsonSchema } from 'jsonschema';
+import { LineCounter, parseDocument } from 'yaml';
+import { positionOf, type ActionInfo, type Issue, type ParsedTemplate, type Path } from './issue';
 import { lintWizard } from './lint';
 
-/** An action as the scaffolder lists it (GET /api/scaffolder/v2/actions). */
-export interface ActionInfo {
-  id: string;
-  description?: string;
-  schema?: { input?: Schema; output?: Schema };
-  examples?: { description: string; example: string }[];
-}
+export { formatIssue, isError, positionOf, type ActionInfo, type Issue, type ParsedTemplate } from './issue';
 
-export interface Issue {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-  /** How to fix it. */
-  fix: string;
-  /** Errors fail the check; warnings (wizard anti-patterns the scaffolder accepts) are reported only. Default error. */
-  severity?: 'error' | 'warning';
-}
-
-export function isError(issue: Issue): boolean {
-  return issue.severity !== 'warning';
-}
-
-export function formatIssue(issue: Issue): string {
-  return `${issue.file}:${issue.line}:${issue.column}: ${issue.severity ?? 'error'}: ${issue.message}\n    fix: ${issue.fix}`;
-}
-
-type Path = (string | number)[];
 
 const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
 const IDENT = '[A-Za-z_$][\\w$]*';
@@ -40,15 +15,6 @@ const STEP_REF = new RegExp(
   `(?<![.\\w$])steps(?:\\.(${IDENT})|${QUOTED})(?:\\s*\\.\\s*output(?:\\.(${IDENT})|${QUOTED})?)?`,
   'g',
 );
-
-/** A parsed template: the document (for positions) and its plain value. */
-export interface ParsedTemplate {
-  file: string;
-  doc: Document;
-  value: any;
-  lines: LineCounter;
-}
-
 export function parseTemplate(source: string, file: string): { template?: ParsedTemplate; issues: Issue[] } {
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: true });
@@ -64,29 +30,6 @@ export function parseTemplate(source: string, file: string): { template?: Parsed
     };
   }
   return { template: { file, doc, value: doc.toJS(), lines }, issues: [] };
-}
-
-/** Position of the node at `path`, or of its closest existing ancestor. */
-export function positionOf(t: ParsedTemplate, path: Path): { line: number; column: number } {
-  for (let n = path.length; n >= 0; n--) {
-    const node = t.doc.getIn(path.slice(0, n), true) as Node | undefined;
-    if (node && (node as any).range) {
-      const pos = t.lines.linePos((node as any).range[0]);
-      return { line: pos.line, column: pos.col };
-    }
-    // a key without a value: point at the key
-    if (n > 0) {
-      const parent = t.doc.getIn(path.slice(0, n - 1), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find(p => isScalar(p.key) && p.key.value === path[n - 1]);
-        if (pair && isScalar(pair.key) && pair.key.range) {
-          const pos = t.lines.linePos(pair.key.range[0]);
-          return { line: pos.line, column: pos.col };
-        }
-      }
-    }
-  }
-  return { line: 1, column: 1 };
 }
 
 function issueAt(t: ParsedTemplate, path: Path, message: string, fix: string): Issue {

@@ -7,8 +7,8 @@
  *   if/then/else) after the person switches to another branch, and sends it. A step input that reads such a
  *   value must check the choice (in the same expression or in the step's `if`), or the hidden value runs.
  */
-import type { Issue, ParsedTemplate } from './check';
-import { positionOf } from './check';
+import type { Issue, ParsedTemplate } from './issue';
+import { positionOf } from './issue';
 
 type Path = (string | number)[];
 

@@ -1,5 +1,5 @@
-import { DEFAULT_ACCESS_POLICY, parseAccessPolicy, type AccessPolicy } from '../access/config';
-import { deriveProject } from '../shared/naming';
+import { DEFAULT_ACCESS_POLICY, parseAccessPolicy, type AccessPolicy } from '../../../actions/access/config';
+import { deriveProject } from '../../../actions/shared/naming';
 import type { SimulatedToken } from './simulate';
 
 export const naming = { namespacePrefix: 'ml-' };

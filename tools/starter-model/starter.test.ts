@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildStarterModel, starterModelDir } from './starter';
-import { runSmoke } from './engine';
+import { runSmoke } from '../../smoke/engine';
 
 describe('starter model of the skeleton', () => {
   it('the committed files equal what starter.ts builds', async () => {

@@ -6,16 +6,16 @@ import { mockServices } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import yaml from 'yaml';
-import { LocalClaimStore } from '../gitops/claims';
-import { LocalGitOpsTarget } from '../gitops/local';
-import { people } from './authorize.test.fixtures';
-import { initialProvisioningRecord, PROVISIONING_RECORD_FILE } from './binding';
-import { DEFAULT_ACCESS_POLICY, type AccessPolicy } from './config';
-import type { ProjectAccess } from './project';
+import { LocalClaimStore } from '../../../actions/gitops/claims';
+import { LocalGitOpsTarget } from '../../../actions/gitops/local';
+import { people } from './authorize';
+import { initialProvisioningRecord, PROVISIONING_RECORD_FILE } from '../../../actions/access/binding';
+import { DEFAULT_ACCESS_POLICY, type AccessPolicy } from '../../../actions/access/config';
+import type { ProjectAccess } from '../../../actions/access/project';
 
 /** The dev backend's sample organisation (jdoe in ml-platform and risk, asmith in data-science, bwong an admin). */
 export const sampleOrg: Entity[] = yaml
-  .parseAllDocuments(fs.readFileSync(path.resolve(__dirname, '../../dev/catalog/org.yaml'), 'utf8'))
+  .parseAllDocuments(fs.readFileSync(path.resolve(__dirname, '../../../dev/catalog/org.yaml'), 'utf8'))
   .map(d => d.toJS() as Entity)
   .filter(e => e.kind === 'User' || e.kind === 'Group');
 

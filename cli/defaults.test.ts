@@ -4,7 +4,7 @@ import yaml from 'yaml';
 import { applyParameterDefaults, missingRequired, type JsonSchema } from './defaults';
 
 const steps = (template: string): JsonSchema[] =>
-  yaml.parse(fs.readFileSync(path.resolve(__dirname, '../../templates', template, 'template.yaml'), 'utf8')).spec.parameters;
+  yaml.parse(fs.readFileSync(path.resolve(__dirname, '../templates', template, 'template.yaml'), 'utf8')).spec.parameters;
 
 describe('template parameter defaults (as the form fills them in)', () => {
   it('fills top-level defaults and the defaults of the branch a default selects', () => {

@@ -66,7 +66,7 @@ describe('limits', () => {
   });
 
   it('docs/smoke.md lists every limit with its config key and flag', () => {
-    const doc = fs.readFileSync(path.resolve(__dirname, '../../../docs/smoke.md'), 'utf8');
+    const doc = fs.readFileSync(path.resolve(__dirname, '../docs/smoke.md'), 'utf8');
     for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof typeof DEFAULT_LIMITS>) {
       expect(doc).toContain(`\`tensorflow.smoke.limits.${key}\``);
       expect(doc).toContain(`\`--${limitFlag(key)}\``);

@@ -1,4 +1,4 @@
-import type { GatewayManifest } from './manifests';
+import type { GatewayManifest } from '../../../actions/gateway/manifests';
 
 /**
  * A small model of how an Istio sidecar evaluates the policies we generate, for

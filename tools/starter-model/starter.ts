@@ -1,13 +1,13 @@
 /**
  * Builds the skeleton's starter model (skeletons/model-project/model/: model.json + weights.bin):
  * a small dense classifier, input `features` float32 [4] → 16 relu → 3 softmax, with fixed initializer seeds,
- * so the committed files are reproducible byte for byte. Run: `npx tsx actions/model/smoke/starter.ts [outDir]`.
+ * so the committed files are reproducible byte for byte. Run: `npx tsx tools/starter-model/starter.ts [outDir]`.
  */
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadRuntime } from './backend';
-import { fsSaveHandler } from './fsio';
-import { packageRoot } from '../../shared/paths';
+import { loadRuntime } from '../../smoke/backend';
+import { fsSaveHandler } from '../../smoke/fsio';
+import { packageRoot } from '../../actions/shared/paths';
 
 export const STARTER_SEED = 42;
 

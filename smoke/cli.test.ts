@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSmokeModels } from '../../../test/support/smoke-models';
-import { startTfServingServer, type TfServingServer } from '../../../test/support/tf-serving-server';
+import { buildSmokeModels } from '../test/support/smoke-models';
+import { startTfServingServer, type TfServingServer } from '../test/support/tf-serving-server';
 import type { SmokeReport } from './types';
 
-const repo = path.resolve(__dirname, '../../..');
+const repo = path.resolve(__dirname, '..');
 const cli = path.join(__dirname, 'cli.ts');
 
 /** Runs tf-smoke through tsx (require hook) in a child process (asynchronously, so an in-process server can answer). */
@@ -91,7 +91,7 @@ describe('tf-smoke CLI', () => {
     const out = await new Promise<string>((resolve, reject) => {
       const p = spawn(
         process.execPath,
-        ['-r', 'tsx/cjs', '-e', "require('./actions/model/smoke'); process.stdout.write(String(Object.keys(require.cache).filter((k) => k.includes('@tensorflow')).length))"],
+        ['-r', 'tsx/cjs', '-e', "require('./smoke'); process.stdout.write(String(Object.keys(require.cache).filter((k) => k.includes('@tensorflow')).length))"],
         { cwd: repo },
       );
       let s = '';
