@@ -2,6 +2,7 @@
  * Benchmark entry (`npm run bench [-- name ...]`). Each benchmark registers here; with no names, all run.
  * Speed claims live here, never in timed tests.
  */
+import { importBenchmark } from './import';
 import { isolationBenchmark } from './isolation';
 import { createModelLoadBenchmark } from './load';
 import { replicasBench } from './replicas';
@@ -10,7 +11,7 @@ import type { Benchmark } from './types';
 
 export type { Benchmark } from './types';
 
-const benchmarks: Benchmark[] = [smokeBenchmark, isolationBenchmark, createModelLoadBenchmark, replicasBench];
+const benchmarks: Benchmark[] = [smokeBenchmark, isolationBenchmark, importBenchmark, createModelLoadBenchmark, replicasBench];
 
 async function main(argv: string[]) {
   const unknown = argv.filter((a) => !benchmarks.some((b) => b.name === a));

@@ -31,6 +31,15 @@ describe('the packed package', () => {
       ]),
     );
     expect(files.filter(f => /\.test\.|test\.fixtures|\/testing\//.test(f))).toEqual([]);
+    // every shipped script is built from a product source (actions/, smoke/, cli/): no test support,
+    // bench or tools code, and no leftover of a moved file
+    const built = files.filter(f => f.startsWith('dist/') && f.endsWith('.js'));
+    expect(built.length).toBeGreaterThan(50);
+    const withoutSource = built.filter(f => {
+      const source = f.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      return !/^(actions|smoke|cli)\//.test(source) || !fs.existsSync(path.join(repoRoot, source));
+    });
+    expect(withoutSource).toEqual([]);
     // the dev frontend (dev/app workspace) and the README screenshots stay out of the package
     expect(files.filter(f => f.startsWith('dev/') || f.startsWith('docs/images/') || f.startsWith('test/'))).toEqual([]);
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
@@ -38,13 +47,18 @@ describe('the packed package', () => {
     expect(pkg.backstage.role).toBe('backend-plugin-module');
   });
 
-  it('loading the built module loads no TensorFlow (the smoke engine imports it lazily)', () => {
-    const count = execFileSync(
+  it('loading the built module loads no TensorFlow, manifest validators, Octokit plugins or Handlebars (each loads on first use; Backstage's integration package loads Octokit itself)', () => {
+    const loaded = execFileSync(
       process.execPath,
-      ['-e', `require(${JSON.stringify(distIndex)}); process.stdout.write(String(Object.keys(require.cache).filter(k => k.includes('@tensorflow')).length))`],
+      [
+        '-e',
+        `require(${JSON.stringify(distIndex)});
+         const heavy = ['@tensorflow', 'kubernetes-models', '@kubernetes-models', '@octokit/plugin-retry', '@octokit/plugin-throttling', 'handlebars'];
+         process.stdout.write(JSON.stringify(heavy.filter(h => Object.keys(require.cache).some(k => k.includes('/node_modules/' + h)))))`,
+      ],
       { encoding: 'utf8' },
     );
-    expect(count).toBe('0');
+    expect(JSON.parse(loaded)).toEqual([]);
   });
 
   it('loads in a Backstage backend from dist/ and registers every action', async () => {

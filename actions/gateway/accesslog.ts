@@ -1,4 +1,4 @@
-import { IstioOperator } from '@kubernetes-models/istio/install.istio.io/v1alpha1/IstioOperator';
+import { istioModels } from '../shared/kubernetesModels';
 import type { GatewayConfig } from './config';
 import { GROUPS_HEADER, PRINCIPAL_HEADER } from './manifests';
 
@@ -84,6 +84,7 @@ export function meshConfigSnippet(config: GatewayConfig): MeshConfigSnippet {
     spec: { meshConfig: { extensionProviders: [provider] } },
   };
   // The published IstioOperator schema covers type and metadata only; the provider is checked above.
+  const { IstioOperator } = istioModels();
   new IstioOperator(snippet as unknown as ConstructorParameters<typeof IstioOperator>[0]).validate();
   return snippet;
 }

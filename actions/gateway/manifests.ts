@@ -1,11 +1,12 @@
-import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
-import { RequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
-import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry';
+import type { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
+import type { RequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
+import type { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry';
 import { parseEntityRef } from '@backstage/catalog-model';
 import type { GatewayGrant, ProjectGrants } from '../access/grants';
 import { DEFAULT_PATH_TEMPLATE, ownedPathPattern } from '../gitops/config';
 import { manifestFiles, manifestYaml, type ManifestLike } from '../gitops/manifests';
 import type { GitOpsFile } from '../gitops/types';
+import { istioModels } from '../shared/kubernetesModels';
 import type { ModelProject } from '../shared/naming';
 import { modelServerSelector, type ServingRuntime } from '../shared/servingSelector';
 import type { GatewayConfig } from './config';
@@ -152,6 +153,7 @@ export function buildGatewayManifests(
   gatewayConfig: GatewayConfig,
   workload: GatewayWorkload = {},
 ): GatewayManifest[] {
+  const { AuthorizationPolicy, RequestAuthentication, Telemetry } = istioModels();
   const ns = project.namespace;
   const names = gatewayResourceNames(project);
   const selector = { matchLabels: gatewayWorkloadSelector(project, workload) };

@@ -3,7 +3,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import lockfile from 'proper-lockfile';
 import { git, isLockContention } from './git';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from './types';
 import { assertChange, commitMessage } from './change';
@@ -53,6 +52,7 @@ const LOCK_STALE_MS = 15_000;
 async function withFileLock<T>(lockFile: string, timeoutMs: number, fn: () => Promise<T>, logger?: LoggerService): Promise<T> {
   let release: () => Promise<void>;
   try {
+    const lockfile = await import('proper-lockfile'); // loaded by the first GitOps change, not at import
     release = await lockfile.lock(path.dirname(lockFile), {
       lockfilePath: lockFile,
       realpath: false,

@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import type { RuntimeOptions } from 'handlebars';
 import { InputError, ConflictError } from '@backstage/errors';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import type { JsonObject } from '@backstage/types';
+import { lazy } from '../shared/lazy';
 
 /** A file of a rendered skeleton, relative to the target folder. */
 export interface RenderedFile {
@@ -19,12 +20,16 @@ const TEMPLATE_SUFFIX = '.hbs';
  * escaping (we render code and YAML), only the built-in block helpers, and no access
  * to prototype properties. Values are passed as data and never compiled.
  */
-const handlebars = Handlebars.create();
-// `json` quotes a value as a JSON literal, which is also a valid YAML and Python string:
-// skeletons use it wherever a value lands in structured text, so a value can never add keys.
-handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
-handlebars.unregisterHelper('log');
-handlebars.unregisterHelper('lookup');
+const handlebars = lazy(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const instance = (require('handlebars') as typeof import('handlebars')).create();
+  // `json` quotes a value as a JSON literal, which is also a valid YAML and Python string:
+  // skeletons use it wherever a value lands in structured text, so a value can never add keys.
+  instance.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
+  instance.unregisterHelper('log');
+  instance.unregisterHelper('lookup');
+  return instance;
+});
 const compileOptions: CompileOptions = {
   strict: true,
   noEscape: true,
@@ -38,7 +43,7 @@ const runtimeOptions: RuntimeOptions = {
 
 export function renderString(source: string, values: JsonObject, where: string): string {
   try {
-    return handlebars.compile(source, compileOptions)(values, runtimeOptions);
+    return handlebars().compile(source, compileOptions)(values, runtimeOptions);
   } catch (e) {
     const message = (e as Error).message;
     const missing = /^"?([^"\s]+)"? not defined in/.exec(message);

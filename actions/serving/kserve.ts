@@ -1,7 +1,4 @@
-import { Container } from 'kubernetes-models/v1/Container';
-import { PodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
-import { Toleration } from 'kubernetes-models/v1/Toleration';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { kubernetesModels } from '../shared/kubernetesModels';
 import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import { DNS_LABEL, type ModelProject } from '../shared/naming';
 import type { ServingConfig } from './config';
@@ -116,6 +113,7 @@ const MODEL_KEYS = new Set(['modelFormat', 'storageUri', 'runtimeVersion', 'prot
  * (GPU resources <=> a "-gpu" runtimeVersion).
  */
 export function validateInferenceService(isvc: InferenceService, gpuResourceName = 'nvidia.com/gpu'): void {
+  const { ConfigMap, Container, PodSecurityContext, Toleration } = kubernetesModels();
   check(isvc.apiVersion === 'serving.kserve.io/v1beta1', 'apiVersion', 'must be serving.kserve.io/v1beta1');
   check(isvc.kind === 'InferenceService', 'kind', 'must be InferenceService');
   // ObjectMeta schema, checked through a carrier object (kubernetes-models exports no bare ObjectMeta).

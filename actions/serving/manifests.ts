@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { LimitRange } from 'kubernetes-models/v1/LimitRange';
-import { Namespace } from 'kubernetes-models/v1/Namespace';
-import { ResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
-import { Service } from 'kubernetes-models/v1/Service';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { LimitRange } from 'kubernetes-models/v1/LimitRange';
+import type { Namespace } from 'kubernetes-models/v1/Namespace';
+import type { ResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
+import type { Service } from 'kubernetes-models/v1/Service';
+import type { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import type { ModelProject } from '../shared/naming';
 import type { ServingConfig } from './config';
@@ -17,6 +17,7 @@ import { multiplyQuantity, parseQuantity } from './quantity';
 import type { ServingSpec } from './request';
 import { toTextProto, type TextProtoMessage } from './textproto';
 import { readinessPath } from './probes';
+import { kubernetesModels } from '../shared/kubernetesModels';
 import { modelServerSelector } from '../shared/servingSelector';
 
 export const LABEL_PREFIX = 'ml-platform.io';
@@ -137,6 +138,7 @@ export function monitoringConfigText(): string {
 }
 
 function isolation(project: ModelProject, spec: ServingSpec, config: ServingConfig, labels: Record<string, string>) {
+  const { LimitRange, ResourceQuota } = kubernetesModels();
   const ns = project.namespace;
   const selector = serverSelector(project, spec);
   const servingPorts = spec.runtime === 'kserve' ? [KSERVE_REST_PORT] : [GRPC_PORT, REST_PORT];
@@ -214,6 +216,7 @@ const podSecurityContext = restrictedPodSecurityContext();
 const containerSecurityContext = { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: true };
 
 function tfServing(project: ModelProject, spec: ServingSpec, config: ServingConfig, labels: Record<string, string>, annotations: Record<string, string>) {
+  const { ConfigMap, Deployment, Service } = kubernetesModels();
   const ns = project.namespace;
   const selector = serverSelector(project, spec);
   const configName = `${project.name}-tfserving-config`;
@@ -310,6 +313,7 @@ function tfServing(project: ModelProject, spec: ServingSpec, config: ServingConf
  * Every object is validated (kubernetes-models `.validate()`, own schema for KServe).
  */
 export function buildServingManifests(project: ModelProject, spec: ServingSpec, config: ServingConfig): ServingManifests {
+  const { Namespace, PodDisruptionBudget } = kubernetesModels();
   const labels = projectLabels(project, spec);
   const annotations = { [OWNER_REF_ANNOTATION]: project.owner };
   const ns = project.namespace;

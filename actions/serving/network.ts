@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Config } from '@backstage/config';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { kubernetesModels } from '../shared/kubernetesModels';
 import { DNS_LABEL, type ModelProject } from '../shared/naming';
 
 /**
@@ -174,6 +175,7 @@ export const ISTIO_METRICS_PATH = '/stats/prometheus';
 
 /** Default-deny plus one NetworkPolicy per allowed flow. */
 export function buildNetworkPolicies(i: NetworkPolicyInputs): NetworkPolicy[] {
+  const { NetworkPolicy } = kubernetesModels();
   const ns = i.project.namespace;
   const meta = (name: string) => ({ name, namespace: ns, labels: { ...i.labels } });
   const tcp = (ports: number[]) => ports.map(p => ({ protocol: 'TCP', port: p }));

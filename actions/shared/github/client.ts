@@ -5,12 +5,19 @@ import {
   type GithubCredentialsProvider,
   type ScmIntegrationRegistry,
 } from '@backstage/integration';
-import { retry } from '@octokit/plugin-retry';
-import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
+import type { ThrottlingOptions } from '@octokit/plugin-throttling';
+import type { Octokit } from '@octokit/rest';
+import { lazy } from '../lazy';
 
 /** Octokit with the retry and throttling plugins: the one GitHub client type of this module. */
-const GithubOctokit = Octokit.plugin(retry, throttling);
+const githubOctokit = lazy(() => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Octokit: Base } = require('@octokit/rest') as typeof import('@octokit/rest');
+  const { retry } = require('@octokit/plugin-retry') as typeof import('@octokit/plugin-retry');
+  const { throttling } = require('@octokit/plugin-throttling') as typeof import('@octokit/plugin-throttling');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return Base.plugin(retry, throttling);
+});
 /** What callers use of the client: the REST methods (the plugins work inside requests). */
 export type GithubClient = Octokit;
 
@@ -126,6 +133,7 @@ export async function createGithubClient(target: GithubRepo, deps: GithubClientD
   if (deps.rateLimitRetryAfterBaseValue !== undefined) {
     (throttle as ThrottlingOptions & { retryAfterBaseValue?: number }).retryAfterBaseValue = deps.rateLimitRetryAfterBaseValue;
   }
+  const GithubOctokit = githubOctokit();
   const octokit = new GithubOctokit({
     auth: token,
     baseUrl: integration.config.apiBaseUrl,
