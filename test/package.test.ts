@@ -47,7 +47,7 @@ describe('the packed package', () => {
     expect(pkg.backstage.role).toBe('backend-plugin-module');
   });
 
-  it('loading the built module loads no TensorFlow, manifest validators, Octokit plugins or Handlebars (each loads on first use; Backstage's integration package loads Octokit itself)', () => {
+  it('loading the built module loads no TensorFlow, manifest validators, Octokit plugins or Handlebars (each loads on first use; Backstage\'s integration package loads Octokit itself)', () => {
     const loaded = execFileSync(
       process.execPath,
       [
