@@ -77,7 +77,7 @@ describe('templates:check', () => {
     expect(formatReports([report])).toContain('test/fixtures/templates/broken-reference/template.yaml:20:');
   });
 
-  it('warns about free-text entity pickers and unguarded branch values, and only about those', async () => {
+  it('warns about free-text entity pickers, unguarded branch values and branch values on the review, and only about those', async () => {
     const [report] = await checkTemplates([fixture('wizard-antipatterns')], { actions, baseUrl: backend!.baseUrl });
     const warnings = report.issues.map(i => ({ severity: i.severity, line: i.line, message: i.message }));
     expect(warnings).toEqual([
@@ -85,9 +85,11 @@ describe('templates:check', () => {
       { severity: 'warning', line: 30, message: expect.stringContaining('"group" uses EntityPicker, which accepts free text') },
       { severity: 'warning', line: 60, message: expect.stringMatching(/"parameters.size" belongs to the branch sizing = "preset", but this expression does not check parameters.sizing/) },
       { severity: 'warning', line: 60, message: expect.stringMatching(/"parameters.replicas" belongs to the branch sizing = "custom"/) },
+      { severity: 'warning', line: 44, message: 'page "Size": the review page lists "size", "replicas" after the person switched to another branch, under a label made from the key' },
     ]);
     expect(report.issues[0].fix).toContain('allowArbitraryValues: false');
     expect(report.issues[2].fix).toContain("${{ parameters.size if parameters.sizing == 'preset' else undefined }}");
+    expect(report.issues[4].fix).toContain("patternProperties: { '^(size|replicas)$': { ui:backstage: { review: { show: false } } } }");
     // warnings do not stop the dry run
     expect(report.dryRun).toBeDefined();
     expect(formatReports([report])).toContain('wizard-antipatterns/template.yaml:17:21: warning:');

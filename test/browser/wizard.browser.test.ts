@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { main as cli } from '../../cli/create-model';
-import { repoRoot, waitFor } from '../support/backend';
+import { waitFor } from '../support/backend';
 import { browserUnavailable, type BrowserSession } from './support/browser';
 import { useWizardUi } from './support/suite';
 import * as wizard from './support/wizard';
@@ -35,7 +33,15 @@ interface ModelAnswers {
 }
 
 describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
-  const ui = useWizardUi({ shotAfterSignIn: true });
+  // README screenshots: the wizard, the task page and the entity page of the preset run
+  const ui = useWizardUi({
+    shotAfterSignIn: true,
+    docImages: [
+      { run: 'create-model-preset', shot: 'serving', image: 'wizard.png' },
+      { run: 'create-model-preset', shot: 'task-page', image: 'task-page.png' },
+      { run: 'create-model-preset', shot: 'entity-page', image: 'entity-page.png' },
+    ],
+  });
   const session = (run: string) => ui.session(run);
 
   const expectNoConsoleErrors = (s: BrowserSession) => expect(s.errors).toEqual([]);
@@ -246,18 +252,5 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     expect(text).toMatch(/not a member of group:default\/data-science/);
     expect(text).toMatch(/Ask a member of group:default\/data-science to add you/);
     expectNoConsoleErrors(s);
-  });
-
-  afterAll(() => {
-    // README screenshots: the wizard, the task page and the entity page of the preset run.
-    const run = path.join(__dirname, 'artifacts', 'create-model-preset');
-    const pick = (suffix: string) => fs.readdirSync(run).find(f => f.endsWith(`-${suffix}.png`));
-    const images = path.join(repoRoot, 'docs/images');
-    if (!fs.existsSync(run) || !process.env.UPDATE_README_SCREENSHOTS) return;
-    fs.mkdirSync(images, { recursive: true });
-    for (const [suffix, target] of [['serving', 'wizard.png'], ['task-page', 'task-page.png'], ['entity-page', 'entity-page.png']]) {
-      const file = pick(suffix);
-      if (file) fs.copyFileSync(path.join(run, file), path.join(images, target));
-    }
   });
 });

@@ -5,7 +5,9 @@
  *   `ui:options.allowArbitraryValues: false`, so a typo becomes a reference to an entity that does not exist;
  * - unguarded branch values: the form keeps what was typed in a branch of a choice (`dependencies` oneOf,
  *   if/then/else) after the person switches to another branch, and sends it. A step input that reads such a
- *   value must check the choice (in the same expression or in the step's `if`), or the hidden value runs.
+ *   value must check the choice (in the same expression or in the step's `if`), or the hidden value runs;
+ * - branch values on the review page: the review lists such a value too, unless the page's `patternProperties`
+ *   hide it (`ui:backstage.review.show: false`).
  */
 import type { Issue, ParsedTemplate } from './issue';
 import { positionOf } from './issue';
@@ -179,7 +181,41 @@ export function checkUnguardedBranchValues(t: ParsedTemplate): Issue[] {
   return issues;
 }
 
-/** Both wizard checks. */
+/** Whether a page's `patternProperties` hide `key` from the review page (docs/template-authoring.md). */
+function hiddenFromReview(page: Record<string, any>, key: string): boolean {
+  if (!isObject(page.patternProperties)) return false;
+  return Object.entries(page.patternProperties).some(([pattern, schema]) => {
+    try {
+      return new RegExp(pattern, 'u').test(key) && schema?.['ui:backstage']?.review?.show === false;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function checkReviewedBranchValues(t: ParsedTemplate): Issue[] {
+  const parameters = t.value?.spec?.parameters;
+  const branches = branchValues(parameters);
+  const pages: unknown[] = Array.isArray(parameters) ? parameters : [parameters];
+  const issues: Issue[] = [];
+  pages.forEach((page, i) => {
+    if (!isObject(page)) return;
+    const shown = [...branchValues(page).keys()].filter(key => branches.has(key) && !hiddenFromReview(page, key));
+    if (shown.length === 0) return;
+    const names = shown.map(k => `"${k}"`).join(', ');
+    issues.push(
+      warning(
+        t,
+        ['spec', 'parameters', ...(Array.isArray(parameters) ? [i] : []), 'dependencies'],
+        `${typeof page.title === 'string' ? `page "${page.title}": ` : ''}the review page lists ${names} after the person switched to another branch, under a label made from the key`,
+        `add patternProperties: { '^(${shown.join('|')})$': { ui:backstage: { review: { show: false } } } } to this page`,
+      ),
+    );
+  });
+  return issues;
+}
+
+/** The wizard checks. */
 export function lintWizard(t: ParsedTemplate): Issue[] {
-  return [...checkFreeTextPickers(t), ...checkUnguardedBranchValues(t)];
+  return [...checkFreeTextPickers(t), ...checkUnguardedBranchValues(t), ...checkReviewedBranchValues(t)];
 }

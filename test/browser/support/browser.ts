@@ -21,8 +21,8 @@ export interface BrowserSession {
   page: Page;
   /** Console errors and uncaught page errors seen so far. */
   errors: string[];
-  /** Saves a full-page screenshot as artifacts/<run>/<nn>-<name>.png and returns its path. */
-  shot(name: string): Promise<string>;
+  /** Saves a screenshot (the full page, or with `fullPage: false` the viewport) as artifacts/<run>/<nn>-<name>.png and returns its path. */
+  shot(name: string, options?: { fullPage?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -54,9 +54,9 @@ export async function openSession(run: string): Promise<BrowserSession> {
   return {
     page,
     errors,
-    async shot(name) {
+    async shot(name, { fullPage = true } = {}) {
       const file = path.join(dir, `${String(++n).padStart(2, '0')}-${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      await page.screenshot({ path: file, fullPage });
       return file;
     },
     close: () => context.close(),

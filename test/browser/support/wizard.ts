@@ -46,13 +46,23 @@ export async function pickEntity(page: Page, label: string, search: string, opti
   await page.getByRole('listbox').waitFor({ state: 'detached' });
 }
 
-/** The options an entity picker (autocomplete) offers for `search` (empty: all), without choosing one. */
-export async function entityOptions(page: Page, label: string, search = '', scope: Locator = form(page)): Promise<string[]> {
+/**
+ * The options an entity picker (autocomplete) offers for `search` (empty: all), without choosing one;
+ * `whileOpen` runs while the list is shown (e.g. a screenshot).
+ */
+export async function entityOptions(
+  page: Page,
+  label: string,
+  search = '',
+  scope: Locator = form(page),
+  whileOpen?: () => Promise<unknown>,
+): Promise<string[]> {
   const box = scope.getByRole('textbox', { name: exact(label) });
   await box.click();
   await box.fill(search);
   await page.getByRole('listbox').waitFor();
   const texts = (await page.getByRole('option').allInnerTexts()).map(t => t.trim());
+  await whileOpen?.();
   await box.press('Escape');
   return texts;
 }
@@ -105,6 +115,17 @@ export async function toReview(page: Page): Promise<string> {
   await page.getByRole('button', { name: /^(Review|Next)$/ }).click();
   await page.getByRole('button', { name: 'Create' }).waitFor();
   return (await form(page).or(page.getByRole('article')).last().innerText()).replace(/\s+/g, ' ');
+}
+
+/** The review page's rows as the person reads them: label -> shown value (nested values as their text). */
+export async function reviewRows(page: Page): Promise<Record<string, string>> {
+  const rows = page.locator('table').first().locator(':scope > tbody > tr');
+  const entries: Array<[string, string]> = [];
+  for (const row of await rows.all()) {
+    const cells = (await row.locator(':scope > td, :scope > th').allInnerTexts()).map(t => t.replace(/\s+/g, ' ').trim());
+    entries.push([cells[0], cells.slice(1).join(' ')]);
+  }
+  return Object.fromEntries(entries);
 }
 
 /** Clicks Create and returns the task id from the task page's URL. */
