@@ -16,7 +16,7 @@ import type { AccessPolicy } from '../access/config';
 import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { initiatorAuthor } from '../shared/initiator';
-import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
+import { DEFAULT_OWNER_KINDS, deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
 import type { CatalogLocationSpec, RepositoryPublisher } from '../repository/types';
 import type { CatalogConfig } from './config';
 import {
@@ -45,7 +45,7 @@ export interface CatalogRegisterActionOptions {
   /** Repository publishers; the one that `handles(repoUrl)` commits catalog-info.yaml. */
   publishers: RepositoryPublisher[];
   auditor: AuditorService;
-  /** Project naming (namespace prefix); owner kinds come from catalogConfig.allowUserOwners. */
+  /** Project naming: namespace prefix and the one owner rule (ownerKinds). */
   naming: ProjectNamingOptions;
   catalogConfig: CatalogConfig;
   /** Who may act on which project: the one check every action makes first. */
@@ -392,10 +392,7 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
     },
     async handler(ctx) {
       const input = ctx.input;
-      const project = deriveProject(
-        { name: input.name, owner: input.owner },
-        { ...naming, ownerKinds: catalogConfig.allowUserOwners ? ['group', 'user'] : ['group'] },
-      );
+      const project = deriveProject({ name: input.name, owner: input.owner }, naming);
       const description = typeof input.description === 'string' ? input.description.trim() : '';
       if (!description || description.length > 500) {
         throw new InputError('description is required: one line of at most 500 characters describing the model');
@@ -438,7 +435,7 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
 
       // Ownership: the owner exists, the initiator may act for it on this project, and the
       // repository is the one bound to this project.
-      await verifyOwner({ catalog, credentials, ownerRef: project.owner, allowUserOwners: catalogConfig.allowUserOwners });
+      await verifyOwner({ catalog, credentials, ownerRef: project.owner, ownerKinds: naming.ownerKinds ?? DEFAULT_OWNER_KINDS });
 
       // The signature: from input, else from the model entity registered earlier.
       let signature: NormalisedSignature | undefined;
