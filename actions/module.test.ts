@@ -1,3 +1,4 @@
+import type { JsonObject } from '@backstage/types';
 import { startTestBackend, mockServices } from '@backstage/backend-test-utils';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
@@ -23,7 +24,7 @@ describe('tensorflow scaffolder module', () => {
 });
 
 describe('the owner rule at start-up', () => {
-  const start = async (tensorflow: Record<string, unknown>) => {
+  const start = async (tensorflow: JsonObject) => {
     const logger = mockServices.logger.mock();
     const actions: any[] = [];
     await startTestBackend({

@@ -1,7 +1,8 @@
+import type { JsonObject } from '@backstage/types';
 import { ConfigReader } from '@backstage/config';
 import { readNamingOptions, readOwnerRule } from './config';
 
-const rule = (tensorflow: Record<string, unknown>) => readOwnerRule(new ConfigReader({ tensorflow }));
+const rule = (tensorflow: JsonObject) => readOwnerRule(new ConfigReader({ tensorflow }));
 
 describe('readOwnerRule: tensorflow.ownerKinds is the one owner rule', () => {
   it('defaults to [group], with no deprecation', () => {
