@@ -31,7 +31,7 @@ describe('catalog register: waiting and conflicts', () => {
   });
 
   it('addOrRefreshLocation: adds, or refreshes the existing location on a conflict', async () => {
-    const location = { type: 'url', target: 'https://git.example/fraud-detector/catalog-info.yaml' };
+    const location = { type: 'url' as const, target: 'https://git.example/fraud-detector/catalog-info.yaml' };
     const fresh = { addLocation: jest.fn(async () => ({})), refreshEntity: jest.fn() } as any;
     await expect(addOrRefreshLocation(fresh, location, credentials)).resolves.toBe(false);
     expect(fresh.refreshEntity).not.toHaveBeenCalled();
