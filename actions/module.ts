@@ -98,6 +98,7 @@ export const tensorflowModule = createBackendModule({
             access,
             baseUrl: appBaseUrl,
             projectAccess,
+            gateway,
           }),
         );
       },

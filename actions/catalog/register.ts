@@ -5,6 +5,8 @@ import { InputError } from '@backstage/errors';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AccessPolicy } from '../access/config';
+import type { GatewayConfig } from '../gateway/config';
+import { accessLogUrl } from '../gateway/visibility';
 import { assertRepositoryBound } from '../access/binding';
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import { audited } from '../shared/audit';
@@ -61,6 +63,8 @@ export interface CatalogRegisterActionOptions {
    * lets each group have (the identity step's output always does).
    */
   access?: AccessPolicy;
+  /** The gateway config: its accessLogUrlTemplate gives the endpoint entity its "Access records" link. */
+  gateway?: Pick<GatewayConfig, 'accessLogUrlTemplate'>;
   /** Poll interval while waiting for the entities (default 500 ms). */
   pollIntervalMs?: number;
 }
@@ -201,6 +205,7 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
         model: { signature, smoke },
         serving,
         identity,
+        accessLogUrl: serving && options.gateway ? accessLogUrl(project, options.gateway) : undefined,
         provenance: { initiator: ctx.user?.ref ?? 'unknown', at, taskUrl },
         rhdh: { aiModelServerApi: catalogConfig.rhdhAiModelServerApi },
       });
