@@ -11,7 +11,8 @@ export interface Config {
     namespacePrefix?: string;
 
     /**
-     * Entity kinds accepted as the owner of a model project. Default: ['group'].
+     * Entity kinds accepted as the owner of a model project, by every tensorflow:* action (the one
+     * owner rule). Default: ['group'].
      * @visibility backend
      */
     ownerKinds?: Array<'group' | 'user'>;
@@ -298,7 +299,11 @@ export interface Config {
      * @visibility backend
      */
     catalog?: {
-      /** Accept a User (not only a Group) as owner of registered entities. Default false. */
+      /**
+       * Accept a User (not only a Group) as owner of registered entities. Default false.
+       * @deprecated Use `tensorflow.ownerKinds` (`[group, user]` for true), the one owner rule every action follows.
+       * Honoured only when ownerKinds is unset; start-up warns when it is set and fails when the two disagree.
+       */
       allowUserOwners?: boolean;
       /** Seconds to wait for registered entities to become readable (1-3600). Default 60. */
       waitTimeoutSeconds?: number;

@@ -23,7 +23,7 @@ import { GithubRepositoryPublisher } from './repository/github';
 import { LocalRepositoryPublisher } from './repository/local';
 import { readServingConfig, servingPlatformNamespaces } from './serving/config';
 import { createServingProvisionAction } from './serving/provision';
-import { configError, readLocalRepositoryRoot, readNamingOptions, reservedNamespaceClash } from './shared/config';
+import { configError, readLocalRepositoryRoot, readNamingOptions, readOwnerRule, reservedNamespaceClash } from './shared/config';
 import { packageRoot } from './shared/paths';
 
 /**
@@ -47,7 +47,10 @@ export const tensorflowModule = createBackendModule({
       },
       async init({ scaffolder, config, logger, auditor, urlReader, catalog }) {
         // Every section is parsed here, so invalid configuration fails start-up naming the key.
-        const naming = readNamingOptions(config);
+        // The one owner rule, read once; every action gets it through `naming`.
+        const owners = readOwnerRule(config);
+        if (owners.deprecation) logger.warn(owners.deprecation);
+        const naming = readNamingOptions(config, owners.ownerKinds);
         const access = readAccessPolicy(config);
         const identity = readIdentityConfig(config);
         const serving = readServingConfig(config);
@@ -95,6 +98,7 @@ export const tensorflowModule = createBackendModule({
             access,
             baseUrl: appBaseUrl,
             projectAccess,
+            gateway,
           }),
         );
       },

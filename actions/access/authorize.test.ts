@@ -31,6 +31,13 @@ describe('authorizeInitiator', () => {
     });
   });
 
+  it('admits a User owner themself (tensorflow.ownerKinds [group, user]), and no one else for that User', async () => {
+    const forUser = (initiatorRef: string) =>
+      authorizeInitiator({ catalog, credentials: mockCredentials.user(initiatorRef), initiatorRef, owner: 'user:default/bob', policy, action: 'tensorflow:identity:provision' });
+    await expect(forUser('user:default/bob')).resolves.toMatchObject({ via: 'owner-self' });
+    await expect(forUser('user:default/alice')).rejects.toThrow(NotAllowedError);
+  });
+
   it('admits holders of the admin scope', async () => {
     await expect(run('user:default/root')).resolves.toMatchObject({ via: 'admin-scope' });
     await expect(run('user:default/root', DEFAULT_ACCESS_POLICY)).rejects.toThrow(NotAllowedError);

@@ -8,8 +8,11 @@ export interface InitiatorAuthorization {
   initiator: string;
   /** Groups the initiator belongs to (direct and parent groups). */
   groups: string[];
-  /** Why the initiator may act. */
-  via: 'owner-member' | 'admin-scope';
+  /**
+   * Why the initiator may act: a member of the owning group, the owning User themself
+   * (only reachable when tensorflow.ownerKinds allows user owners), or an admin group member.
+   */
+  via: 'owner-member' | 'owner-self' | 'admin-scope';
 }
 
 export interface AuthorizeInitiatorOptions {
@@ -63,7 +66,7 @@ export function directGroupsOf(user: Entity): string[] {
  * Looks up the initiator's groups in the catalog with the initiator's own
  * credentials (direct groups, then parent groups via `spec.parent`, a few
  * levels up), then decides whether they may provision for `owner`:
- * a member of the owning group, or of a group holding the admin scope.
+ * a member of the owning group, the owning User themself, or a member of a group holding the admin scope.
  * Throws a NotAllowedError that names who, which group and how to get access.
  */
 export async function authorizeInitiator(options: AuthorizeInitiatorOptions): Promise<InitiatorAuthorization> {
@@ -101,6 +104,7 @@ export async function authorizeInitiator(options: AuthorizeInitiatorOptions): Pr
   }
   const list = [...groups].sort();
   if (groups.has(owner)) return { initiator: who, groups: list, via: 'owner-member' };
+  if (owner.toLocaleLowerCase('en-US') === stringifyEntityRef(user).toLocaleLowerCase('en-US')) return { initiator: who, groups: list, via: 'owner-self' };
   if (policy.rules.adminGroups.some(g => groups.has(g))) return { initiator: who, groups: list, via: 'admin-scope' };
   throw new NotAllowedError(
     `${who} may not run ${action} for ${owner}: they are not a member of ${owner} (member of: ${list.join(', ') || 'no groups'}) and hold no admin scope. Nothing was created. ${howTo}`,

@@ -9,9 +9,9 @@ describe('readCatalogConfig', () => {
   it('reads the section', () => {
     expect(
       readCatalogConfig(
-        new ConfigReader({ tensorflow: { catalog: { allowUserOwners: true, waitTimeoutSeconds: 10, defaultLifecycle: 'production' } } }),
+        new ConfigReader({ tensorflow: { catalog: { waitTimeoutSeconds: 10, defaultLifecycle: 'production' } } }),
       ),
-    ).toEqual({ allowUserOwners: true, waitTimeoutSeconds: 10, defaultLifecycle: 'production', rhdhAiModelServerApi: false });
+    ).toEqual({ waitTimeoutSeconds: 10, defaultLifecycle: 'production', rhdhAiModelServerApi: false });
     expect(readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { rhdh: { aiModelServerApi: true } } } })).rhdhAiModelServerApi).toBe(true);
   });
   it('names the bad key', () => {
@@ -21,7 +21,6 @@ describe('readCatalogConfig', () => {
     expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { defaultLifecycle: 'not valid' } } }))).toThrow(
       /tensorflow\.catalog\.defaultLifecycle/,
     );
-    expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { allowUserOwners: 'maybe' } } }))).toThrow(/allowUserOwners/);
     expect(() => readCatalogConfig(new ConfigReader({ tensorflow: { catalog: { rhdh: { aiModelServerApi: 'maybe' } } } }))).toThrow(/aiModelServerApi/);
   });
 });

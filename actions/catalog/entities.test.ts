@@ -1,3 +1,5 @@
+import { parseGatewayConfig } from '../gateway/config';
+import { accessLogUrl } from '../gateway/visibility';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import yaml from 'yaml';
 import { deriveProject } from '../shared/naming';
@@ -139,6 +141,22 @@ describe('buildCatalogEntities', () => {
   it('normalises grants', () => {
     expect(normaliseGrants({ risk: ['predict', 'predict', 'read-metadata'] })).toEqual({ 'group:default/risk': ['predict', 'read-metadata'] });
     expect(() => normaliseGrants({ 'user:default/x': ['predict'] })).toThrow(/not a group ref/);
+  });
+});
+
+describe('access records on the endpoint (tensorflow.gateway.accessLogUrlTemplate)', () => {
+  const endpoint = (built: ReturnType<typeof buildCatalogEntities>) => built.entities.find(e => e.metadata.name === 'fraud-detector-endpoint')!;
+  it('annotates and links the access records when configured, next to the access scopes', () => {
+    const url = accessLogUrl(project, parseGatewayConfig({ accessLogUrlTemplate: 'https://logs.example.com/app/{namespace}?workload={name}' }))!;
+    const e = endpoint(buildCatalogEntities(input({ accessLogUrl: url })));
+    expect(e.metadata.annotations?.[ANNOTATIONS.accessLogUrl]).toBe('https://logs.example.com/app/ml-fraud-detector?workload=fraud-detector');
+    expect(e.metadata.links).toContainEqual({ url, title: 'Access records', icon: 'docs' });
+    expect(e.metadata.annotations?.[ANNOTATIONS.accessScopes]).toBeDefined();
+  });
+  it('carries neither when not configured', () => {
+    const e = endpoint(buildCatalogEntities(input()));
+    expect(e.metadata.annotations?.[ANNOTATIONS.accessLogUrl]).toBeUndefined();
+    expect(e.metadata.links?.some(l => l.title === 'Access records')).toBe(false);
   });
 });
 

@@ -32,6 +32,8 @@ export const ANNOTATIONS = {
   taskUrl: `${TF}/task-url`,
   /** JSON object group ref -> scopes, on the endpoint. */
   accessScopes: `${TF}/access-scopes`,
+  /** Where the endpoint's access records can be read (tensorflow.gateway.accessLogUrlTemplate), on the endpoint. */
+  accessLogUrl: `${TF}/access-log-url`,
   rhdhModelName: 'rhdh.modelcatalog.io/model-name',
   rhdhInternalServiceUrl: 'rhdh.modelcatalog.io/internal-service-url',
   rhdhExternalRouteUrl: 'rhdh.modelcatalog.io/external-route-url',
@@ -126,6 +128,8 @@ export interface CatalogEntitiesInput {
   };
   serving?: ServingInfo;
   identity?: IdentityInfo;
+  /** The endpoint's access records (actions/gateway/visibility.ts accessLogUrl), when the platform configured them. */
+  accessLogUrl?: string;
   provenance: Provenance;
   /** Red Hat Developer Hub's model catalog. */
   rhdh?: {
@@ -447,10 +451,12 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
     if (input.identity?.grants && Object.keys(input.identity.grants).length > 0) {
       endpointAnnotations[ANNOTATIONS.accessScopes] = JSON.stringify(normaliseGrants(input.identity.grants));
     }
+    if (input.accessLogUrl) endpointAnnotations[ANNOTATIONS.accessLogUrl] = input.accessLogUrl;
     const links: EntityLink[] = [
       ...(serving.gatewayUrl ? [{ url: serving.gatewayUrl, title: 'REST endpoint (gateway)', icon: 'kind:api', type: 'endpoint' }] : []),
       { url: serving.restUrl, title: 'REST endpoint (in-cluster)', icon: 'kind:api', type: 'endpoint' },
       ...(serving.gitopsUrl ? [gitopsLink(serving.gitopsUrl)] : []),
+      ...(input.accessLogUrl ? [{ url: input.accessLogUrl, title: 'Access records', icon: 'docs' }] : []),
       taskLink(provenance.taskUrl),
     ];
     entities.push({

@@ -37,27 +37,27 @@ describe('levenshtein / nearMatches', () => {
 
 describe('verifyOwner', () => {
   it('returns the Group entity when it exists', async () => {
-    const owner = await verifyOwner({ catalog, credentials, ownerRef: 'group:default/ml-platform', allowUserOwners: false });
+    const owner = await verifyOwner({ catalog, credentials, ownerRef: 'group:default/ml-platform', ownerKinds: ['group'] });
     expect(owner.metadata.name).toBe('ml-platform');
   });
 
   it('refuses an unknown owner and suggests the near match', async () => {
     await expect(
-      verifyOwner({ catalog, credentials, ownerRef: 'group:default/ml-platfrom', allowUserOwners: false }),
+      verifyOwner({ catalog, credentials, ownerRef: 'group:default/ml-platfrom', ownerKinds: ['group'] }),
     ).rejects.toThrow(/owner "group:default\/ml-platfrom" does not exist in the catalog\. Did you mean "group:default\/ml-platform"\?/);
   });
 
   it('refuses User owners unless allowed', async () => {
-    await expect(verifyOwner({ catalog, credentials, ownerRef: 'user:default/alice', allowUserOwners: false })).rejects.toMatchObject({
+    await expect(verifyOwner({ catalog, credentials, ownerRef: 'user:default/alice', ownerKinds: ['group'] })).rejects.toMatchObject({
       name: 'InputError',
-      message: expect.stringContaining('allowUserOwners is off'),
+      message: expect.stringContaining('one of: group (tensorflow.ownerKinds)'),
     });
-    const owner = await verifyOwner({ catalog, credentials, ownerRef: 'user:default/alice', allowUserOwners: true });
+    const owner = await verifyOwner({ catalog, credentials, ownerRef: 'user:default/alice', ownerKinds: ['group', 'user'] });
     expect(owner.kind).toBe('User');
   });
 
   it('does not accept a User where a Group ref was given', async () => {
     // jdoe exists as a User, not as a Group
-    await expect(verifyOwner({ catalog, credentials, ownerRef: 'group:default/jdoe', allowUserOwners: true })).rejects.toThrow(/does not exist/);
+    await expect(verifyOwner({ catalog, credentials, ownerRef: 'group:default/jdoe', ownerKinds: ['group', 'user'] })).rejects.toThrow(/does not exist/);
   });
 });

@@ -43,20 +43,23 @@ export interface VerifyOwnerOptions {
   credentials: BackstageCredentials;
   /** Normalised owner ref, e.g. `group:default/ml-platform`. */
   ownerRef: string;
-  allowUserOwners: boolean;
+  /** The one owner rule (`tensorflow.ownerKinds`), e.g. `['group']` or `['group', 'user']`. */
+  ownerKinds: readonly string[];
 }
 
+const KIND_NAMES: Record<string, string> = { group: 'Group', user: 'User' };
+
 /**
- * Checks that the owner exists in the catalog as a Group (or a User when allowed) and
- * returns its entity. An unknown owner gets an InputError that suggests near matches.
+ * Checks that the owner exists in the catalog as one of the allowed kinds (`tensorflow.ownerKinds`)
+ * and returns its entity. An unknown owner gets an InputError that suggests near matches.
  */
 export async function verifyOwner(options: VerifyOwnerOptions): Promise<Entity> {
-  const { catalog, credentials, ownerRef, allowUserOwners } = options;
+  const { catalog, credentials, ownerRef } = options;
+  const kinds = options.ownerKinds.map(k => k.toLocaleLowerCase('en-US'));
   const kind = parseEntityRef(ownerRef).kind.toLocaleLowerCase('en-US');
-  const kinds = allowUserOwners ? ['group', 'user'] : ['group'];
   if (!kinds.includes(kind)) {
     throw new InputError(
-      `owner "${ownerRef}" is a ${kind}; owners must be ${allowUserOwners ? 'a Group or a User' : 'a Group (tensorflow.catalog.allowUserOwners is off)'}, e.g. "group:default/ml-platform"`,
+      `owner "${ownerRef}" is a ${kind}; owners must be one of: ${kinds.join(', ')} (tensorflow.ownerKinds), e.g. "group:default/ml-platform"`,
     );
   }
   const entity = await catalog.getEntityByRef(ownerRef, { credentials });
@@ -64,7 +67,7 @@ export async function verifyOwner(options: VerifyOwnerOptions): Promise<Entity> 
 
   const { items } = await catalog.getEntities(
     {
-      filter: { kind: allowUserOwners ? ['Group', 'User'] : ['Group'] },
+      filter: { kind: kinds.map(k => KIND_NAMES[k] ?? k) },
       fields: ['kind', 'metadata.namespace', 'metadata.name'],
     },
     { credentials },
@@ -74,30 +77,7 @@ export async function verifyOwner(options: VerifyOwnerOptions): Promise<Entity> 
   const hint = suggestions.length > 0
     ? ` Did you mean ${suggestions.map(s => `"${s}"`).join(' or ')}?`
     : candidates.length > 0
-      ? ' Pick an existing group with the owner picker.'
-      : ' The catalog holds no groups yet: import your organisation first.';
+      ? ` Pick an existing ${kinds.join(' or ')} with the owner picker.`
+      : ` The catalog holds no ${kinds.join(' or ')} entities yet: import your organisation first.`;
   throw new InputError(`owner "${ownerRef}" does not exist in the catalog.${hint}`);
 }
-
-/**
- * Arguments of the injected initiator check; a subset of actions/access/authorize.ts
- * `AuthorizeInitiatorOptions` (module.ts adds `catalog` and `policy`).
- */
-export interface AuthorizeInitiatorArgs {
-  /** The initiator's own credentials. */
-  credentials: BackstageCredentials;
-  /** `ctx.user.ref` (undefined for service principals); never taken from template input. */
-  initiatorRef: string | undefined;
-  /** Full owner ref, verified to exist. */
-  owner: string;
-  /** Action id, named in the error. */
-  action: string;
-  /** The owner's catalog entity (already read by verifyOwner). */
-  ownerEntity: Entity;
-  /** The initiator's User entity when known. */
-  initiatorEntity?: Entity;
-}
-
-export type AuthorizeInitiator = (args: AuthorizeInitiatorArgs) => Promise<void>;
-
-

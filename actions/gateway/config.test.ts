@@ -8,8 +8,7 @@ import { accessLogProvider, meshConfigSnippet, validateAccessLogProvider } from 
 import { GATEWAY_DEFAULTS, parseGatewayConfig, readGatewayConfig } from './config';
 import { projectA, projectB } from '../../test/support/gateway/fixtures';
 import { buildGatewayManifests, projectAudience } from './manifests';
-import { ACCESS_LOG_URL_ANNOTATION, ACCESS_SCOPES_ANNOTATION, accessLogUrl, gatewayCatalogMetadata } from './visibility';
-import { ANNOTATIONS } from '../catalog/entities';
+import { accessLogUrl } from './visibility';
 
 const read = (gateway?: object) => readGatewayConfig(new ConfigReader(gateway ? { tensorflow: { gateway } } : {}));
 
@@ -85,25 +84,13 @@ describe('access records', () => {
 });
 
 describe('catalog visibility', () => {
-  const grants = computeGrants(DEFAULT_ACCESS_POLICY, projectA, { 'group:default/risk': ['read-metadata', 'predict'] });
-
-  it('annotates which groups hold which scopes, with the catalog helper\'s key', () => {
-    expect(ACCESS_SCOPES_ANNOTATION).toBe(ANNOTATIONS.accessScopes);
-    const meta = gatewayCatalogMetadata(projectA, grants, GATEWAY_DEFAULTS);
-    expect(JSON.parse(meta.annotations[ACCESS_SCOPES_ANNOTATION])).toEqual({
-      'group:default/ml-platform': ['admin'],
-      'group:default/risk': ['predict', 'read-metadata'],
-    });
-    expect(meta.links).toEqual([]);
-    expect(meta.annotations[ACCESS_LOG_URL_ANNOTATION]).toBeUndefined();
+  it('gives no access-records URL when accessLogUrlTemplate is unset', () => {
+    expect(accessLogUrl(projectA, GATEWAY_DEFAULTS)).toBeUndefined();
   });
 
-  it('links the access records by plain placeholder replacement', () => {
+  it('fills the access-records URL by plain placeholder replacement', () => {
     const cfg = parseGatewayConfig({ accessLogUrlTemplate: 'https://logs.example.com/app/{namespace}?workload={name}&x=${namespace}' });
     expect(accessLogUrl(projectA, cfg)).toBe('https://logs.example.com/app/ml-fraud-detector?workload=fraud-detector&x=$ml-fraud-detector');
-    const meta = gatewayCatalogMetadata(projectA, grants, cfg);
-    expect(meta.links).toEqual([{ url: accessLogUrl(projectA, cfg), title: 'Access records', icon: 'docs' }]);
-    expect(meta.annotations[ACCESS_LOG_URL_ANNOTATION]).toBe(accessLogUrl(projectA, cfg));
   });
 });
 

@@ -11,4 +11,4 @@ export {
   type GatewayWorkload,
 } from './manifests';
 export { accessLogProvider, meshConfigSnippet, validateAccessLogProvider, ACCESS_LOG_FIELDS } from './accesslog';
-export { ACCESS_LOG_URL_ANNOTATION, ACCESS_SCOPES_ANNOTATION, accessLogUrl, gatewayCatalogMetadata } from './visibility';
+export { accessLogUrl } from './visibility';

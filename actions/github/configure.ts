@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { AuditorService } from '@backstage/backend-plugin-api';
-import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import type { ScmIntegrationRegistry } from '@backstage/integration';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
@@ -9,7 +8,6 @@ import { assertRepositoryBound, PROVISIONING_RECORD_FILE } from '../access/bindi
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import { GITHUB_PERMISSIONS, type AccessPolicy } from '../access/config';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
-import { CI_SUBJECT_CLAIM_KEYS } from '../shared/github/oidc';
 import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
@@ -26,11 +24,25 @@ import {
   rulesetMatches,
   type RepoPermission,
 } from './configure-plan';
+import {
+  DEFAULT_RULESET_NAME,
+  ENDPOINT_MAX,
+  ENV_NAME,
+  MAX_ENVIRONMENTS,
+  RULESET_NAME,
+  SERVICE_ACCOUNT,
+  TEAM_SLUG,
+  TRUST_REF,
+  checkConfigureInputs,
+  checkTrustMatches,
+  checkVariables,
+} from './configure-inputs';
 import { examples } from './configure.examples';
+
+export { DEFAULT_RULESET_NAME };
 
 export const GITHUB_CONFIGURE_ACTION_ID = 'tensorflow:github:configure';
 export const CODEOWNERS_PATH = '.github/CODEOWNERS';
-export const DEFAULT_RULESET_NAME = 'tensorflow-default-branch-review';
 
 export interface GithubConfigureActionOptions {
   /** Builds an authenticated client per task (module.ts: `t => createGithubClient(t, { integrations, ... })`). */
@@ -42,11 +54,6 @@ export interface GithubConfigureActionOptions {
   /** Who may act on which project: the one check every action makes first. */
   projectAccess: ProjectAccess;
 }
-
-const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]{0,99}$/;
-const ENV_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
-const TEAM_SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
-const SERVICE_ACCOUNT = /^[A-Za-z0-9@._:/+=,-]{1,512}$/;
 
 function status(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null ? (error as { status?: number }).status : undefined;
@@ -60,30 +67,6 @@ async function orNotFound<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
-interface CiTrustInput {
-  ref: string;
-  cloud: string;
-  repositoryId: number;
-  repositoryOwnerId: number;
-  claimKeys: string[];
-  variables?: Record<string, string>;
-}
-
-function readTrust(value: unknown): CiTrustInput | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const t = value as Record<string, unknown>;
-  if (
-    typeof t.ref !== 'string' ||
-    !/^(aws|gcp):\S+$/.test(t.ref) ||
-    typeof t.repositoryId !== 'number' ||
-    typeof t.repositoryOwnerId !== 'number' ||
-    !Array.isArray(t.claimKeys)
-  ) {
-    throw new InputError('ciTrust must be the ciTrust output of tensorflow:identity:provision (${{ steps.identity.output.ciTrust }})');
-  }
-  return t as unknown as CiTrustInput;
-}
-
 export function createGithubConfigureAction(options: GithubConfigureActionOptions) {
   const { getClient, integrations, access, naming, auditor, projectAccess } = options;
   return createTemplateAction({
@@ -95,17 +78,17 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
     schema: {
       input: z =>
         z.object({
-          repoUrl: z.string().describe('github.com?owner=<org>&repo=<repo>'),
+          repoUrl: z.string().max(500).describe('github.com?owner=<org>&repo=<repo>'),
           name: projectName(z),
           owner: projectOwner(z).describe('Owning group entity ref; its GitHub team (same slug) becomes code owner and reviewer'),
           grants: grantsInput(z),
-          teamSlugs: z.record(z.string(), z.string()).optional().describe('GitHub team slug per group ref when it differs from the group name'),
-          environments: z.array(z.string()).optional().describe('Default: staging, production'),
-          serviceAccount: z.string().optional().describe('Service account reference for the SERVICE_ACCOUNT variable'),
-          endpoint: z.string().optional().describe('Serving endpoint URL for the MODEL_ENDPOINT variable'),
+          teamSlugs: z.record(z.string(), z.string().regex(TEAM_SLUG)).optional().describe('GitHub team slug per group ref when it differs from the group name (lowercase letters, digits, _ and -)'),
+          environments: z.array(z.string().regex(ENV_NAME)).max(MAX_ENVIRONMENTS).optional().describe('GitHub environment names (letters, digits, _ . -). Default: staging, production'),
+          serviceAccount: z.string().regex(SERVICE_ACCOUNT).optional().describe('Service account reference for the SERVICE_ACCOUNT variable (the identity step\'s serviceAccount.ref)'),
+          endpoint: z.string().url().max(ENDPOINT_MAX).optional().describe('Serving endpoint http(s) URL for the MODEL_ENDPOINT variable'),
           ciTrust: z
             .union([z.literal(''), z.object({
-              ref: z.string(),
+              ref: z.string().regex(TRUST_REF),
               cloud: z.string(),
               repositoryId: z.number(),
               repositoryOwnerId: z.number(),
@@ -116,7 +99,7 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
             })])
             .optional()
             .describe('The ciTrust output of tensorflow:identity:provision; without it the OIDC subject is left unchanged'),
-          rulesetName: z.string().optional().describe(`Default: ${DEFAULT_RULESET_NAME}`),
+          rulesetName: z.string().regex(RULESET_NAME).optional().describe(`Up to 100 letters, digits, spaces, _ . -. Default: ${DEFAULT_RULESET_NAME}`),
           ruleset: z
             .boolean()
             .optional()
@@ -143,51 +126,7 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
       const input = ctx.input;
       const { host, owner: org, repo } = parseGithubRepoUrl(input.repoUrl, integrations);
       const project = deriveProject({ name: input.name, owner: input.owner }, naming);
-      const environments = input.environments ?? ['staging', 'production'];
-      if (!Array.isArray(environments) || environments.length > 20) {
-        throw new InputError('environments must be a list of at most 20 environment names, e.g. ["staging", "production"]');
-      }
-      environments.forEach((e, i) => {
-        if (typeof e !== 'string' || !ENV_NAME.test(e)) {
-          throw new InputError(`environments[${i}] "${String(e).slice(0, 40)}" is not a valid environment name: use letters, digits, _ . - (e.g. "staging")`);
-        }
-      });
-      const rulesetName = input.rulesetName ?? DEFAULT_RULESET_NAME;
-      if (typeof rulesetName !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9 ._-]{0,99}$/.test(rulesetName)) {
-        throw new InputError(`rulesetName "${String(rulesetName).slice(0, 40)}" is not a ruleset name: use up to 100 letters, digits, spaces, _ . -, e.g. "${DEFAULT_RULESET_NAME}"`);
-      }
-      const teamSlugs = input.teamSlugs ?? {};
-      if (typeof teamSlugs !== 'object' || teamSlugs === null || Array.isArray(teamSlugs)) {
-        throw new InputError('teamSlugs must be an object of group ref -> GitHub team slug, e.g. { "group:default/ml-platform": "ml-platform" }');
-      }
-      for (const [group, slug] of Object.entries(teamSlugs)) {
-        if (typeof slug !== 'string' || !TEAM_SLUG.test(slug)) {
-          throw new InputError(`teamSlugs.${group.slice(0, 80)}: "${String(slug).slice(0, 40)}" is not a GitHub team slug; use lowercase letters, digits, _ and -`);
-        }
-      }
-      if (input.serviceAccount !== undefined && (typeof input.serviceAccount !== 'string' || !SERVICE_ACCOUNT.test(input.serviceAccount))) {
-        throw new InputError(
-          `serviceAccount "${String(input.serviceAccount).slice(0, 40)}" is not a service account reference: use up to 512 of A-Z a-z 0-9 @ . _ : / + = , -, e.g. the identity step's serviceAccount.ref`,
-        );
-      }
-      if (input.endpoint !== undefined) {
-        let url: URL | undefined;
-        try {
-          url = typeof input.endpoint === 'string' && input.endpoint.length <= 1000 ? new URL(input.endpoint) : undefined;
-        } catch {
-          url = undefined;
-        }
-        if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-          throw new InputError(`endpoint "${String(input.endpoint).slice(0, 40)}" must be an http(s) URL of at most 1000 characters, e.g. the serving step's gatewayUrl`);
-        }
-      }
-      const trust = readTrust(input.ciTrust);
-      const slugOf = (group: string) => {
-        const slug = teamSlugs[group] ?? parseEntityRef(group).name.toLowerCase();
-        if (!TEAM_SLUG.test(slug)) throw new InputError(`teamSlugs.${group}: "${slug}" is not a GitHub team slug`);
-        return slug;
-      };
-
+      const { environments, rulesetName, trust, applyRuleset, slugOf } = checkConfigureInputs(input);
       const grants = computeGrants(access, project, normaliseRequestedGrants(input.grants));
       const ownerGrant = grants.github.find(g => g.group === project.owner);
       if (!ownerGrant || GITHUB_PERMISSIONS.indexOf(ownerGrant.permission) < GITHUB_PERMISSIONS.indexOf('push')) {
@@ -196,11 +135,7 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         );
       }
 
-      const variables = desiredVariables(trust?.variables, { serviceAccount: input.serviceAccount, endpoint: input.endpoint });
-      for (const [k, v] of Object.entries(variables)) {
-        if (!VARIABLE_NAME.test(k)) throw new InputError(`variable name "${k.slice(0, 40)}" must be upper-case letters, digits and _`);
-        if (typeof v !== 'string' || v.length === 0 || v.length > 1000) throw new InputError(`variable ${k} must be a non-empty string`);
-      }
+      const variables = checkVariables(desiredVariables(trust?.variables, { serviceAccount: input.serviceAccount, endpoint: input.endpoint }));
 
       // Every input is checked; before GitHub is touched, the one project check.
       await authorizeProject(projectAccess, ctx, project, { action: GITHUB_CONFIGURE_ACTION_ID, mode: 'use' });
@@ -288,8 +223,6 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
 
       // 3. Ruleset on the default branch requiring code-owner review (look before create; update in place).
       // Deferred (ruleset: false) while later steps still commit to the default branch (docs/github.md).
-      const applyRuleset = input.ruleset ?? true;
-      if (typeof applyRuleset !== 'boolean') throw new InputError('ruleset must be true or false (default true)');
       const ruleset = desiredRuleset(rulesetName);
       const { data: rulesets } = applyRuleset ? await octokit.rest.repos.getRepoRulesets({ owner: org, repo, per_page: 100, includes_parents: false }) : { data: [] };
       const found = rulesets.find(r => r.name === rulesetName && r.source_type !== 'Organization');
@@ -344,15 +277,7 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         oidcSubject = { customised: false, reason: 'no ciTrust input: the cloud trust must exist before the subject claim is customised' };
         ctx.logger.info(`OIDC subject claim of ${repoKey} left unchanged: ${oidcSubject.reason}`);
       } else {
-        if (trust.repositoryId !== repositoryId || trust.repositoryOwnerId !== repositoryOwnerId) {
-          throw new InputError(
-            `ciTrust ${trust.ref} pins repository ${trust.repositoryOwnerId}/${trust.repositoryId}, but ${repoKey} is ${repositoryOwnerId}/${repositoryId}; re-run tensorflow:identity:provision with this repository's ids before customising its OIDC subject`,
-          );
-        }
-        const claimKeys = [...CI_SUBJECT_CLAIM_KEYS] as string[];
-        if (JSON.stringify(trust.claimKeys) !== JSON.stringify(claimKeys)) {
-          throw new InputError(`ciTrust ${trust.ref} expects claim keys ${trust.claimKeys.join(',')}; this action sets ${claimKeys.join(',')}: re-run tensorflow:identity:provision`);
-        }
+        const claimKeys = checkTrustMatches(trust, { repositoryId, repositoryOwnerId, repoKey });
         const current = await orNotFound(octokit.rest.actions.getCustomOidcSubClaimForRepo({ owner: org, repo }));
         if (!oidcSubjectMatches(current?.data as any, claimKeys)) {
           await write(`OIDC subject claim: use_default false, keys ${claimKeys.join(',')}`, 'github-oidc-subject-set', 'high', { claimKeys, trust: trust.ref }, () =>

@@ -86,7 +86,7 @@ export function createModelCreateAction(options: ModelCreateActionOptions) {
         }),
     },
     async handler(ctx) {
-      const project = deriveProject({ name: ctx.input.name, owner: ctx.input.owner }, { ...naming, ownerKinds: ['group'] });
+      const project = deriveProject({ name: ctx.input.name, owner: ctx.input.owner }, naming);
       const skeleton = boundedString('skeleton', ctx.input.skeleton, 200, 'model-project');
       const targetPath = ctx.input.targetPath ?? '.';
       // `ci` is the platform's, never the caller's: the workflow must read what the identity and github steps set.

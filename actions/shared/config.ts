@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
-import type { ProjectNamingOptions } from './naming';
+import { DEFAULT_OWNER_KINDS, type OwnerKind, type ProjectNamingOptions } from './naming';
 
 /** Fails backend start-up with the offending key named. */
 export function configError(key: string, problem: string): Error {
@@ -25,7 +25,11 @@ export function reservedNamespaceClash(prefix: string, platformNamespaces: strin
   return undefined;
 }
 
-export function readNamingOptions(config: Config): ProjectNamingOptions {
+/**
+ * Reads the naming options. `ownerKinds` is the one owner rule (see readOwnerRule); module.ts reads
+ * the rule once and passes it in, so its deprecation warning is logged once.
+ */
+export function readNamingOptions(config: Config, ownerKinds: OwnerKind[] = readOwnerRule(config).ownerKinds): ProjectNamingOptions {
   const tf = config.getOptionalConfig('tensorflow');
   // getOptional: Backstage's getOptionalString refuses '' with a message that does not say why it matters.
   const rawPrefix = tf?.getOptional('namespacePrefix') ?? 'ml-';
@@ -42,13 +46,48 @@ export function readNamingOptions(config: Config): ProjectNamingOptions {
   if (namespacePrefix.length > 40) {
     throw configError('namespacePrefix', `"${namespacePrefix}" is longer than 40 characters; leave room for project names`);
   }
-  const ownerKinds = tf?.getOptionalStringArray('ownerKinds') ?? ['group'];
-  for (const kind of ownerKinds) {
+  return { namespacePrefix, ownerKinds };
+}
+
+export interface OwnerRule {
+  /** Entity kinds accepted as the owner of a model project, by every action. */
+  ownerKinds: OwnerKind[];
+  /** Start-up warning when the deprecated `tensorflow.catalog.allowUserOwners` is set. */
+  deprecation?: string;
+}
+
+const sameKinds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every(k => b.includes(k)) && b.every(k => a.includes(k));
+
+/**
+ * The one owner rule: `tensorflow.ownerKinds` (default `['group']`). The deprecated
+ * `tensorflow.catalog.allowUserOwners` is honoured only as a fallback when ownerKinds is unset
+ * (true means `[group, user]`); when both are set and disagree, start-up fails.
+ */
+export function readOwnerRule(config: Config): OwnerRule {
+  const tf = config.getOptionalConfig('tensorflow');
+  const given = tf?.getOptionalStringArray('ownerKinds');
+  for (const kind of given ?? []) {
     if (kind !== 'group' && kind !== 'user') {
       throw configError('ownerKinds', `contains "${kind}"; allowed kinds are "group" and "user"`);
     }
   }
-  return { namespacePrefix, ownerKinds };
+  if (given && given.length === 0) throw configError('ownerKinds', 'is empty; give ["group"] or ["group", "user"]');
+  const allowUserOwners = tf?.getOptionalBoolean('catalog.allowUserOwners');
+  if (allowUserOwners === undefined) return { ownerKinds: (given ?? [...DEFAULT_OWNER_KINDS]) as OwnerKind[] };
+  const mapped: OwnerKind[] = allowUserOwners ? ['group', 'user'] : ['group'];
+  if (given && !sameKinds(given, mapped)) {
+    throw configError(
+      'catalog.allowUserOwners',
+      `is ${allowUserOwners} but tensorflow.ownerKinds is [${given.join(', ')}]; these disagree. allowUserOwners is deprecated: remove it and keep tensorflow.ownerKinds as the one owner rule`,
+    );
+  }
+  const ownerKinds = (given ?? mapped) as OwnerKind[];
+  return {
+    ownerKinds,
+    deprecation:
+      `tensorflow.catalog.allowUserOwners is deprecated and will be removed: replace it with tensorflow.ownerKinds: [${ownerKinds.join(', ')}] ` +
+      '(the one owner rule every tensorflow:* action follows)',
+  };
 }
 
 export function readLocalRepositoryRoot(config: Config): string {

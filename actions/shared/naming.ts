@@ -37,11 +37,19 @@ export interface ModelProject {
   gitopsBranch: string;
 }
 
+/** Entity kinds that may own a model project (`tensorflow.ownerKinds`). */
+export type OwnerKind = 'group' | 'user';
+/** Owner kinds when `tensorflow.ownerKinds` is unset. */
+export const DEFAULT_OWNER_KINDS: readonly OwnerKind[] = ['group'];
+
 export interface ProjectNamingOptions {
   /** Prefix for the project namespace, e.g. `ml-`. */
   namespacePrefix: string;
-  /** Entity kinds accepted as owner; defaults to `['group']`. */
-  ownerKinds?: string[];
+  /**
+   * Entity kinds accepted as owner: the one owner rule (`tensorflow.ownerKinds`), read once in
+   * module.ts and followed by every action. Defaults to `['group']`.
+   */
+  ownerKinds?: readonly string[];
 }
 
 export function assertDnsLabel(field: string, value: unknown): string {
@@ -84,7 +92,7 @@ export function parseStrictEntityRef(
 }
 
 /** Normalises an owner reference to a full entity ref of an allowed kind. */
-export function normaliseOwnerRef(field: string, value: unknown, kinds: string[] = ['group']): string {
+export function normaliseOwnerRef(field: string, value: unknown, kinds: readonly string[] = DEFAULT_OWNER_KINDS): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new InputError(`${field} is required: give an entity ref such as "group:default/ml-platform"`);
   }

@@ -16,6 +16,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { DEFAULT_ACCESS_POLICY } from '../../actions/access/config';
 import { writeProvisioningRecord } from './access/project';
 import type { ProjectAccess } from '../../actions/access/project';
+import type { ProjectNamingOptions } from '../../actions/shared/naming';
 import { LocalClaimStore } from '../../actions/gitops/claims';
 import { DEFAULT_CATALOG_CONFIG } from '../../actions/catalog/config';
 import { createCatalogRegisterAction } from '../../actions/catalog/register';
@@ -132,7 +133,16 @@ function spyCatalog(entities: Entity[]): { catalog: CatalogService; writes: () =
   return { catalog, writes: () => add.mock.calls.length + refresh.mock.calls.length + remove.mock.calls.length };
 }
 
-const naming = { namespacePrefix: 'ml-' };
+/**
+ * Optional variations of a harness: the naming options (the owner rule) the action is built with,
+ * and the owner of the base input and of the published repository's provisioning record.
+ */
+export interface HarnessOptions {
+  naming?: ProjectNamingOptions;
+  owner?: string;
+}
+const OWNER = 'group:default/ml-platform';
+const harnessNaming = (opts: HarnessOptions): ProjectNamingOptions => opts.naming ?? { namespacePrefix: 'ml-' };
 
 /** Project claims in a git repository inside the sandbox, so a claim made on bad input shows as a side effect. */
 function projectAccess(sandbox: string, auditor: ProjectAccess['auditor'], catalog: CatalogService = spyCatalog(ORG).catalog): ProjectAccess {
@@ -140,14 +150,14 @@ function projectAccess(sandbox: string, auditor: ProjectAccess['auditor'], catal
 }
 
 /** A model repository as tensorflow:repository:publish leaves it: bound to fraud-detector by its record. */
-async function publishedRepository(sandbox: string): Promise<{ root: string; publisher: LocalRepositoryPublisher }> {
+async function publishedRepository(sandbox: string, owner = OWNER): Promise<{ root: string; publisher: LocalRepositoryPublisher }> {
   const root = path.join(sandbox, 'repos');
   fs.mkdirSync(root);
   const publisher = new LocalRepositoryPublisher(root);
   const src = path.join(sandbox, 'src');
   fs.mkdirSync(src);
   fs.writeFileSync(path.join(src, 'README.md'), '# fraud-detector\n');
-  writeProvisioningRecord(src);
+  writeProvisioningRecord(src, undefined, owner);
   await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'Initial commit', author: { name: 'jdoe', email: 'jdoe@x' } });
   return { root, publisher };
 }
@@ -158,17 +168,17 @@ export function sandboxDir(id: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `hostile-${id}-`));
 }
 
-export function modelCreate(sandbox: string, skeletonsDir: string): HostileHarness {
+export function modelCreate(sandbox: string, skeletonsDir: string, opts: HarnessOptions = {}): HostileHarness {
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createModelCreateAction({ skeletonsDir, auditor, naming, projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return { action: createModelCreateAction({ skeletonsDir, auditor, naming: harnessNaming(opts), projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
   };
   return {
     id: 'tensorflow:model:create',
     action: build().action,
     base: {
       name: 'fraud-detector',
-      owner: 'group:default/ml-platform',
+      owner: opts.owner ?? OWNER,
       skeleton: 'model-project',
       targetPath: 'project',
       values: { description: 'Scores card transactions', system: '', lifecycle: 'experimental', modelName: 'fraud-detector' },
@@ -177,40 +187,40 @@ export function modelCreate(sandbox: string, skeletonsDir: string): HostileHarne
   };
 }
 
-export function modelValidate(sandbox: string): HostileHarness {
+export function modelValidate(sandbox: string, opts: HarnessOptions = {}): HostileHarness {
   const urlReader = UrlReaders.default({
     config: new ConfigReader({ backend: { reading: { allow: [{ host: ALLOWED_MODEL_HOST }] } } }),
     logger: mockServices.logger.mock(),
   });
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createModelValidateAction({ urlReader, auditor, naming, projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return { action: createModelValidateAction({ urlReader, auditor, naming: harnessNaming(opts), projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
   };
   // Every workspace holds a valid model, so the cases get past it to the field under test.
   const run = runner(sandbox, [], build, ws => fs.cpSync(starterModelDir(), path.join(ws, 'model'), { recursive: true }));
   return {
     id: 'tensorflow:model:validate',
     action: build().action,
-    base: { name: 'fraud-detector', owner: 'group:default/ml-platform', modelPath: 'model', runs: 1, warmupRuns: 1, reportPath: 'smoke-report.json' },
+    base: { name: 'fraud-detector', owner: opts.owner ?? OWNER, modelPath: 'model', runs: 1, warmupRuns: 1, reportPath: 'smoke-report.json' },
     run,
   };
 }
 
-export async function repositoryPublish(sandbox: string): Promise<HostileHarness> {
-  const { root, publisher } = await publishedRepository(sandbox);
+export async function repositoryPublish(sandbox: string, opts: HarnessOptions = {}): Promise<HostileHarness> {
+  const { root, publisher } = await publishedRepository(sandbox, opts.owner);
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createRepositoryPublishAction({ publishers: [publisher], auditor, naming, projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return { action: createRepositoryPublishAction({ publishers: [publisher], auditor, naming: harnessNaming(opts), projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
   };
   return {
     id: 'tensorflow:repository:publish',
     action: build().action,
-    base: { name: 'fraud-detector', owner: 'group:default/ml-platform', repoUrl: 'local?repo=fraud-detector', sourcePath: '.', defaultBranch: 'main', gitCommitMessage: 'Initial commit' },
+    base: { name: 'fraud-detector', owner: opts.owner ?? OWNER, repoUrl: 'local?repo=fraud-detector', sourcePath: '.', defaultBranch: 'main', gitCommitMessage: 'Initial commit' },
     run: runner(sandbox, [root, path.join(sandbox, 'claims')], build),
   };
 }
 
-export function githubConfigure(sandbox: string): HostileHarness {
+export function githubConfigure(sandbox: string, opts: HarnessOptions = {}): HostileHarness {
   const integrations = ScmIntegrations.fromConfig(
     new ConfigReader({ integrations: { github: [{ host: 'github.com', apiBaseUrl: 'http://127.0.0.1:9/api', token: 'test-token' }] } }),
   );
@@ -220,7 +230,7 @@ export function githubConfigure(sandbox: string): HostileHarness {
     const action = createGithubConfigureAction({
       integrations,
       access: DEFAULT_ACCESS_POLICY,
-      naming,
+      naming: harnessNaming(opts),
       projectAccess: projectAccess(sandbox, auditor),
       auditor,
       // Bad input must be refused before any call: every request fails the case.
@@ -248,7 +258,7 @@ export function githubConfigure(sandbox: string): HostileHarness {
     base: {
       repoUrl: 'github.com?owner=acme&repo=fraud-detector',
       name: 'fraud-detector',
-      owner: 'group:default/ml-platform',
+      owner: opts.owner ?? OWNER,
       grants: { 'group:default/risk': ['predict'] },
       environments: ['staging', 'production'],
       serviceAccount: 'ml-fraud-detector/fraud-detector-serving',
@@ -259,7 +269,7 @@ export function githubConfigure(sandbox: string): HostileHarness {
   };
 }
 
-export function identityProvision(sandbox: string): HostileHarness {
+export function identityProvision(sandbox: string, opts: HarnessOptions = {}): HostileHarness {
   const repo = path.join(sandbox, 'gitops');
   const identity = parseIdentityConfig({
     provider: 'eks-irsa',
@@ -272,7 +282,7 @@ export function identityProvision(sandbox: string): HostileHarness {
       gitops: new LocalGitOpsTarget({ path: repo }),
       access: DEFAULT_ACCESS_POLICY,
       identity,
-      naming,
+      naming: harnessNaming(opts),
       auditor,
       projectAccess: projectAccess(sandbox, auditor, catalog),
     });
@@ -283,7 +293,7 @@ export function identityProvision(sandbox: string): HostileHarness {
     action: build().action,
     base: {
       name: 'fraud-detector',
-      owner: 'group:default/ml-platform',
+      owner: opts.owner ?? OWNER,
       grants: { 'group:default/risk': ['predict'] },
       repository: { owner: 'acme', name: 'fraud-detector', id: 74, ownerId: 65 },
     },
@@ -291,7 +301,7 @@ export function identityProvision(sandbox: string): HostileHarness {
   };
 }
 
-export function servingProvision(sandbox: string): HostileHarness {
+export function servingProvision(sandbox: string, opts: HarnessOptions = {}): HostileHarness {
   const repo = path.join(sandbox, 'gitops');
   const serving = readServingConfig(
     new ConfigReader({ tensorflow: { serving: { gateway: { publicBaseUrl: 'https://models.example.com' } } } }),
@@ -301,7 +311,7 @@ export function servingProvision(sandbox: string): HostileHarness {
     const action = createServingProvisionAction({
       gitops: new LocalGitOpsTarget({ path: repo }),
       serving,
-      naming,
+      naming: harnessNaming(opts),
       auditor,
       access: DEFAULT_ACCESS_POLICY,
       gateway: readGatewayConfig(new ConfigReader({})),
@@ -314,7 +324,7 @@ export function servingProvision(sandbox: string): HostileHarness {
     action: build().action,
     base: {
       name: 'fraud-detector',
-      owner: 'group:default/ml-platform',
+      owner: opts.owner ?? OWNER,
       environment: serving.environments[0],
       replicas: 1,
       gpus: 0,
@@ -326,8 +336,8 @@ export function servingProvision(sandbox: string): HostileHarness {
   };
 }
 
-export async function catalogRegister(sandbox: string): Promise<HostileHarness> {
-  const { root, publisher } = await publishedRepository(sandbox);
+export async function catalogRegister(sandbox: string, opts: HarnessOptions = {}): Promise<HostileHarness> {
+  const { root, publisher } = await publishedRepository(sandbox, opts.owner);
   const build = () => {
     const auditor = mockServices.auditor.mock();
     const { catalog, writes } = spyCatalog(ORG);
@@ -335,7 +345,7 @@ export async function catalogRegister(sandbox: string): Promise<HostileHarness> 
       catalog,
       publishers: [publisher],
       auditor,
-      naming,
+      naming: harnessNaming(opts),
       catalogConfig: { ...DEFAULT_CATALOG_CONFIG, waitTimeoutSeconds: 1 },
       baseUrl: 'http://localhost:3000',
       pollIntervalMs: 5,
@@ -349,7 +359,7 @@ export async function catalogRegister(sandbox: string): Promise<HostileHarness> 
     action: build().action,
     base: {
       name: 'fraud-detector',
-      owner: 'group:default/ml-platform',
+      owner: opts.owner ?? OWNER,
       description: 'Scores card transactions',
       lifecycle: 'experimental',
       repoUrl: 'local?repo=fraud-detector',

@@ -40,12 +40,12 @@ export function testProjectAccess(
  * Writes the provisioning record that binds a folder about to be published to fraud-detector of
  * ml-platform, as tensorflow:repository:publish leaves it.
  */
-export function writeProvisioningRecord(sourceDir: string, repoUrl = 'local?repo=fraud-detector'): void {
+export function writeProvisioningRecord(sourceDir: string, repoUrl = 'local?repo=fraud-detector', owner = 'group:default/ml-platform'): void {
   fs.mkdirSync(path.join(sourceDir, path.dirname(PROVISIONING_RECORD_FILE)), { recursive: true });
   fs.writeFileSync(
     path.join(sourceDir, PROVISIONING_RECORD_FILE),
     initialProvisioningRecord({
-      project: { name: 'fraud-detector', owner: 'group:default/ml-platform', namespace: 'ml-fraud-detector' },
+      project: { name: 'fraud-detector', owner, namespace: 'ml-fraud-detector' },
       initiator: 'user:default/jdoe',
       taskId: 'task-1234',
       repoUrl,
