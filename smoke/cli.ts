@@ -137,8 +137,8 @@ if (require.main === module) {
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   main(process.argv.slice(2), {
-    stdout: (s) => process.stdout.write(s + '\n'),
-    stderr: (s) => process.stderr.write(s + '\n'),
+    stdout: (s) => process.stdout.write(`${s}\n`),
+    stderr: (s) => process.stderr.write(`${s}\n`),
     signal: ac.signal,
   }).then(
     (code) => (process.exitCode = code),
