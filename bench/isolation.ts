@@ -74,7 +74,7 @@ async function run(): Promise<void> {
       return [mode, String(s.length), String(p.failures), percentile(s, 50).toFixed(1), percentile(s, 99).toFixed(1), s[s.length - 1].toFixed(1), p.ms.map((x) => (x / 1000).toFixed(1)).join(', ')];
     });
     const header = ['validation', 'requests', 'failed', 'catalog p50 ms', 'catalog p99 ms', 'max ms', 'validation wall s (per round)'];
-    process.stdout.write([header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n') + '\n');
+    process.stdout.write(`${[header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
     process.stdout.write(
       `\nGET /api/catalog/entities/by-name/group/default/ml-platform every ${INTERVAL_MS} ms (open loop, from a separate process) on a real backend in this process; ` +
         `heavy model: conv ${HEAVY.size}×${HEAVY.size}×3, ${HEAVY.layers}×conv${HEAVY.filters}, ${RUNS} timed + 2 warm-up runs on wasm; ${ROUNDS} rounds, modes interleaved; ` +

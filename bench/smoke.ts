@@ -108,7 +108,7 @@ async function run(): Promise<void> {
   }
   const header = ['model', 'params', 'backend', 'runs/round', 'load ms', `warm-up ms (${WARMUP} runs)`, 'bare p50 ms', 'engine p50 ms', 'engine/bare', 'per-round ratio IQR (min–max)', '≤ 1.10'];
   const table = [header, header.map(() => '---'), ...rows];
-  process.stdout.write(table.map((row) => `| ${row.join(' | ')} |`).join('\n') + '\n');
+  process.stdout.write(`${table.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
   process.stdout.write(
     `\nmeasured inside the isolated smoke runner (child process, as a validation runs); ${ROUNDS} rounds, each round's timed loops sized to ≥ ${TARGET_MS} ms of inferences (from the bare p50 so far); ` +
       `p50s are medians over rounds, engine/bare the median of the rounds' paired ratios ` +

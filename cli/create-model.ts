@@ -116,6 +116,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   const onEvent = (event: TaskEvent) => {
     const { stepId, status } = event.body;
     // task logs carry the backend logger's colours
+    // eslint-disable-next-line no-control-regex -- strips ANSI colour escapes (ESC [ ... m) on purpose
     const message = event.body.message.replace(/\x1b\[[0-9;]*m/g, '');
     if (event.type !== 'log') return;
     if (status) out.write(`[${stepId ?? 'task'}] ${status}\n`);

@@ -77,8 +77,9 @@ export function checkOutputs(signature: Signature, outputs: OutputData[]): Check
     id: 'outputs',
     passed: true,
     reason:
-      `all ${signature.outputs.length} output(s) present with the declared shape` +
-      (undeclared.length ? ` (no shape declared for ${undeclared.join(', ')}: presence only)` : ''),
+      `all ${signature.outputs.length} output(s) present with the declared shape${
+        undeclared.length ? ` (no shape declared for ${undeclared.join(', ')}: presence only)` : ''
+      }`,
   };
 }
 
@@ -89,8 +90,8 @@ export function checkFinite(outputs: OutputData[]): CheckResult {
       id: 'finite',
       passed: false,
       reason:
-        bad.map((s) => `output '${s.name}' has ${s.nonFinite} NaN/Infinity value(s)`).join('; ') +
-        '. Check the weights (NaN after training?) and numerically unstable ops (log/divide of 0, overflow).',
+        `${bad.map((s) => `output '${s.name}' has ${s.nonFinite} NaN/Infinity value(s)`).join('; ')}` +
+        `. Check the weights (NaN after training?) and numerically unstable ops (log/divide of 0, overflow).`,
     };
   }
   return { id: 'finite', passed: true, reason: 'all output values are finite' };

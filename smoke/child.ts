@@ -55,7 +55,10 @@ export function serve<P>(handler: (payload: P) => Promise<unknown>): void {
   silenceTfjsBanner();
   const send = (m: ChildMessage) =>
     new Promise<void>((resolve) => {
-      if (!process.connected) return resolve();
+      if (!process.connected) {
+        resolve();
+        return;
+      }
       process.send!(m, undefined, {}, () => resolve());
     });
   process.on('disconnect', () => process.exit(0));

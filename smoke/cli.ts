@@ -50,13 +50,13 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
+class UsageError extends Error {}
 const num = (name: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
   return n;
 };
-class UsageError extends Error {}
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let report: SmokeReport;
@@ -137,8 +137,8 @@ if (require.main === module) {
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   main(process.argv.slice(2), {
-    stdout: (s) => process.stdout.write(s + '\n'),
-    stderr: (s) => process.stderr.write(s + '\n'),
+    stdout: (s) => process.stdout.write(`${s}\n`),
+    stderr: (s) => process.stderr.write(`${s}\n`),
     signal: ac.signal,
   }).then(
     (code) => (process.exitCode = code),

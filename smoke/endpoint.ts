@@ -41,14 +41,27 @@ export function modelBaseUrl(o: Pick<EndpointSmokeOptions, 'endpoint' | 'model' 
   if (o.version !== undefined && !/^\d+$/.test(o.version)) throw new EndpointError(`version '${o.version}' must be a number`);
   if (o.label !== undefined && !/^[a-zA-Z0-9_]+$/.test(o.label)) throw new EndpointError(`label '${o.label}' must match [a-zA-Z0-9_]+`);
   const base = u.toString().replace(/\/+$/, '');
-  const suffix = o.version ? `/versions/${o.version}` : o.label ? `/labels/${o.label}` : '';
-  return `${base}/v1/models/${encodeURIComponent(o.model)}${suffix}`;
+  return `${base}/v1/models/${encodeURIComponent(o.model)}${versionSuffix(o)}`;
+}
+
+/** The path suffix that pins a version or a label; a version wins over a label. */
+function versionSuffix(o: Pick<EndpointSmokeOptions, 'version' | 'label'>): string {
+  if (o.version) return `/versions/${o.version}`;
+  if (o.label) return `/labels/${o.label}`;
+  return '';
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(new SmokeAbortedError())), { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new SmokeAbortedError());
+      },
+      { once: true },
+    );
   });
 
 async function call(f: typeof fetch, url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
@@ -88,6 +101,13 @@ export async function waitAvailable(f: typeof fetch, base: string, timeoutMs: nu
   }
 }
 
+/** The dtype a REST output's JSON values stand for (numbers are reported as float32). */
+function dtypeOf(value: unknown): 'string' | 'bool' | 'float32' {
+  if (typeof value === 'string') return 'string';
+  if (typeof value === 'boolean') return 'bool';
+  return 'float32';
+}
+
 function parseOutputs(body: unknown, outputNames: string[]): OutputData[] {
   const b = body as { outputs?: unknown; error?: string };
   if (b?.outputs === undefined) throw new EndpointError(`predict response has no "outputs": ${JSON.stringify(body).slice(0, 200)}`);
@@ -98,7 +118,7 @@ function parseOutputs(body: unknown, outputNames: string[]): OutputData[] {
       : (b.outputs as Record<string, unknown>);
   return Object.entries(map).map(([name, v]) => {
     const { shape, values } = flattenNested(v);
-    const dtype = typeof values[0] === 'string' ? 'string' : typeof values[0] === 'boolean' ? 'bool' : 'float32';
+    const dtype = dtypeOf(values[0]);
     return { name, dtype, shape, values: (dtype === 'bool' ? values.map(Number) : values) as ArrayLike<number> | string[] };
   });
 }

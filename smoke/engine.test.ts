@@ -120,10 +120,12 @@ describe('formats', () => {
   }
   savedModelTest('SavedModel (skipped: needs @tensorflow/tfjs-node and a SavedModel fixture)', async () => {
     const r = await runSmoke({ modelDir: savedModelFixture!, ...fast });
+    /* eslint-disable jest/no-standalone-expect -- savedModelTest is test or test.skip, chosen at run time; the rule cannot follow that */
     expect(r.model.format).toBe('saved-model');
     expect(r.backend).toBe('tensorflow');
     expect(r.signature.inputs.length).toBeGreaterThan(0);
     expect(r.passed).toBe(true);
+    /* eslint-enable jest/no-standalone-expect */
   });
 });
 

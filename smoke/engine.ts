@@ -178,5 +178,5 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
 /** Failed checks as one message a model owner can act on. */
 export function failureMessage(report: SmokeReport): string {
   const failed = report.checks.filter((c) => !c.passed);
-  return `smoke inference of ${report.model.path ?? report.model.name} failed ${failed.length} check(s): ` + failed.map((c) => `[${c.id}] ${c.reason}`).join(' | ');
+  return `smoke inference of ${report.model.path ?? report.model.name} failed ${failed.length} check(s): ${failed.map((c) => `[${c.id}] ${c.reason}`).join(' | ')}`;
 }

@@ -69,6 +69,8 @@ export async function loadModel(rt: Runtime, dir: string, options: LoadOptions =
         return await loadGraph(rt, dir, limits, options.signatureName);
       case 'saved-model':
         return await loadSaved(rt, dir, options.signatureName);
+      default:
+        throw new ModelFormatError(`unknown model format '${String(format)}'`);
     }
   } catch (e) {
     if (e instanceof ModelFormatError || e instanceof SmokeInputError || e instanceof SmokeLimitError || (e as Error)?.name === 'ModelRefusedError') throw e;

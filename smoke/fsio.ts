@@ -66,9 +66,10 @@ export function fsLoadHandler(tf: Tf, dir: string, limits: ReadLimits = DEFAULT_
           let left = declared.declaredBytes ?? limits.maxWeightBytes;
           let actual = 0;
           for (const p of group.paths) {
+            const before = actual;
             const tooLong = (size: number): Error =>
-              groupBytesProblem(declared, gi, actual + size, true) ??
-              new SmokeLimitError('maxWeightBytes', `the weight files hold more than ${formatBytes(actual + size)}`, limits.maxWeightBytes);
+              groupBytesProblem(declared, gi, before + size, true) ??
+              new SmokeLimitError('maxWeightBytes', `the weight files hold more than ${formatBytes(before + size)}`, limits.maxWeightBytes);
             const buf = await readInside(dir, shardPath(dir, p), `weight file ${JSON.stringify(p)}`, left, tooLong);
             actual += buf.length;
             left -= buf.length;

@@ -54,6 +54,8 @@ export function synthesise(spec: FeedSpec, seed: number, options: SynthOptions =
     case 'string':
       values = Array.from({ length: n }, () => `smoke-${Math.floor(rand() * 1000)}`);
       break;
+    default:
+      throw new SmokeInputError(`input '${spec.name}' has dtype ${String(spec.dtype)}, which cannot be synthesised`, `inputs.${spec.name}`);
   }
   return { name: spec.name, dtype: spec.dtype, shape: spec.shape, values, source: 'synthesised' };
 }
@@ -104,6 +106,8 @@ export function explicitInput(spec: FeedSpec, given: { values: unknown; shape?: 
       if (!flat.every((x) => typeof x === 'string')) fail('must hold strings (dtype string)');
       values = flat as string[];
       break;
+    default:
+      return fail(`has dtype ${String(spec.dtype)}, which cannot be fed`);
   }
   return { name: spec.name, dtype: spec.dtype, shape, values, source: 'explicit' };
 }

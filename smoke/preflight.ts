@@ -47,7 +47,10 @@ export function checkManifest(modelJson: unknown, limits: Pick<SmokeLimits, 'max
   }
   const groups = manifest.map((g: { paths?: unknown; weights?: unknown }, gi: number): ManifestGroup => {
     if (!Array.isArray(g?.paths) || !Array.isArray(g?.weights)) throw new ModelRefusedError(`model.json: weightsManifest[${gi}] needs "paths" and "weights" lists`);
-    const paths = g.paths.map((p) => (weightPathSegments(p), p as string));
+    const paths = g.paths.map((p) => {
+      weightPathSegments(p); // throws unless p is a plain relative file name inside the model folder
+      return p as string;
+    });
     let bytes = 0;
     let strings = false;
     for (const w of g.weights as Array<{ name?: unknown; shape?: unknown; dtype?: unknown; quantization?: { dtype?: unknown } }>) {
@@ -107,6 +110,12 @@ const dimsOf = (raw: unknown): number[] | null => {
   });
 };
 
+/** A Keras model config's layers: the config itself (Sequential of old) or its `layers`. */
+function layersOf(config: any): Array<Record<string, any>> {
+  if (Array.isArray(config)) return config;
+  return Array.isArray(config?.layers) ? config.layers : [];
+}
+
 /** Input tensors declared in model.json (graph signature or Placeholders; layers InputLayers), with unknown dims as 1. */
 export function declaredInputs(modelJson: unknown, explicit: ExplicitInputs = {}): InputSize[] {
   const json = modelJson as Record<string, any>;
@@ -125,7 +134,7 @@ export function declaredInputs(modelJson: unknown, explicit: ExplicitInputs = {}
     }
   } else if (topo && typeof topo === 'object') {
     const config = (topo.model_config ?? topo)?.config;
-    const layers: Array<Record<string, any>> = Array.isArray(config) ? config : Array.isArray(config?.layers) ? config.layers : [];
+    const layers = layersOf(config);
     const inputLayers = layers.filter((l) => l?.class_name === 'InputLayer');
     const withShape = inputLayers.length ? inputLayers : layers.slice(0, 1);
     for (const l of withShape) {

@@ -3,7 +3,10 @@ import type { SmokeReport, TensorSpec } from './types';
 
 const shape = (s: number[] | null) => (s === null ? '<unknown rank>' : `[${s.map((d) => (d < 0 ? '?' : d)).join(', ')}]`);
 const spec = (t: TensorSpec) => `${t.name}: ${t.dtype} ${shape(t.shape)}`;
-const num = (x: number | null) => (x === null ? '-' : Number.isInteger(x) ? String(x) : x.toPrecision(4));
+function num(x: number | null): string {
+  if (x === null) return '-';
+  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+}
 
 export function formatReport(r: SmokeReport): string {
   const lines: string[] = [];

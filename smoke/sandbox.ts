@@ -153,13 +153,14 @@ export function runIsolated<T, P = unknown>(options: IsolatedOptions<P>): Promis
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       options.onPeakRss?.(peak);
-      if (outcome?.ok) return resolve(outcome.value);
-      if (outcome) return reject(outcome.error);
-      if (/heap out of memory|Allocation failed/i.test(stderr)) {
-        return reject(new SmokeLimitError('memoryMb', `the model ran out of memory`, limits.memoryMb));
+      if (outcome?.ok) resolve(outcome.value);
+      else if (outcome) reject(outcome.error);
+      else if (/heap out of memory|Allocation failed/i.test(stderr)) {
+        reject(new SmokeLimitError('memoryMb', `the model ran out of memory`, limits.memoryMb));
+      } else {
+        const tail = stderr.trim().split('\n').slice(-5).join('\n');
+        reject(new Error(`the smoke runner ended without a result (${sig ? `signal ${sig}` : `exit code ${code}`}) after ${Date.now() - started} ms${tail ? `: ${tail}` : ''}`));
       }
-      const tail = stderr.trim().split('\n').slice(-5).join('\n');
-      reject(new Error(`the smoke runner ended without a result (${sig ? `signal ${sig}` : `exit code ${code}`}) after ${Date.now() - started} ms${tail ? `: ${tail}` : ''}`));
     });
   });
 }

@@ -30,12 +30,8 @@ describe.each(allVariants().map(v => [variantName(v), v] as const))('strict sche
     const bundle = buildIdentityManifests({ project: variantProject, grants, identity, repository: v.cloud === 'none' ? undefined : repository, modelStorageUri: spec.storageUri });
     objects.push(...bundle.manifests.map(m => JSON.parse(JSON.stringify(m))));
     expect(objects.some(o => o.kind === (v.runtime === 'kserve' ? 'InferenceService' : 'Deployment'))).toBe(true);
-    for (const o of objects) {
-      const key = `${o.apiVersion}/${o.kind}`;
-      if (!hasStrictSchema(o)) {
-        expect(NO_SNAPSHOT).toContain(key);
-        continue;
-      }
+    for (const o of objects.filter(x => !hasStrictSchema(x))) expect(NO_SNAPSHOT).toContain(`${o.apiVersion}/${o.kind}`);
+    for (const o of objects.filter(x => hasStrictSchema(x))) {
       expect({ manifest: `${o.kind} ${o.metadata.name}`, problems: strictProblems(o) }).toEqual({ manifest: `${o.kind} ${o.metadata.name}`, problems: [] });
     }
   });

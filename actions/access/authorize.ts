@@ -90,16 +90,16 @@ export async function authorizeInitiator(options: AuthorizeInitiatorOptions): Pr
   for (let level = 0; level < depth && frontier.length > 0; level++) {
     const { items } = await catalog.getEntitiesByRefs({ entityRefs: frontier, fields: ['kind', 'metadata', 'spec.parent'] }, { credentials });
     const next: string[] = [];
-    items.forEach((e, i) => {
+    for (const [i, e] of items.entries()) {
       const parent = (e?.spec as { parent?: unknown } | undefined)?.parent;
-      if (typeof parent !== 'string') return;
+      if (typeof parent !== 'string') continue;
       const ns = parseEntityRef(frontier[i]).namespace;
       const g = toGroupRef(parent, ns);
       if (g && !groups.has(g)) {
         groups.add(g);
         next.push(g);
       }
-    });
+    }
     frontier = next;
   }
   const list = [...groups].sort();

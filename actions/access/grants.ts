@@ -95,6 +95,13 @@ export function allowedScopesFor(policy: AccessPolicy, project: Pick<ModelProjec
   return [...allowed].sort();
 }
 
+/** Fills the `<project>` and `<serviceAccount>` placeholders a policy may use in `resourceNames`. */
+function resolveResourceName(name: string, project: ModelProject): string {
+  if (name === '<project>') return project.name;
+  if (name === '<serviceAccount>') return project.serviceAccount;
+  return name;
+}
+
 function resolveRule(rule: KubernetesRule, project: ModelProject): KubernetesRule {
   const out: KubernetesRule = {
     apiGroups: [...rule.apiGroups],
@@ -102,9 +109,7 @@ function resolveRule(rule: KubernetesRule, project: ModelProject): KubernetesRul
     verbs: [...rule.verbs],
   };
   if (rule.resourceNames && rule.resourceNames.length > 0) {
-    out.resourceNames = rule.resourceNames.map(n =>
-      n === '<project>' ? project.name : n === '<serviceAccount>' ? project.serviceAccount : n,
-    );
+    out.resourceNames = rule.resourceNames.map(n => resolveResourceName(n, project));
   }
   return out;
 }

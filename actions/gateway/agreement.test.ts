@@ -58,9 +58,9 @@ describe.each(Object.keys(POLICIES))('targets agree on who holds what, %s policy
 
   it('a group is in a gateway rule exactly when one of its scopes has data-plane routes', () => {
     for (const [group, scopes] of Object.entries(grants.groups)) {
-      const name = group.split('/')[1];
+      const groupName = group.split('/')[1];
       const hasRoutes = scopes.some(s => policy.scopes[s].gateway.routes.length > 0);
-      expect([group, gatewayGroups.has(name)]).toEqual([group, hasRoutes]);
+      expect([group, gatewayGroups.has(groupName)]).toEqual([group, hasRoutes]);
     }
   });
 

@@ -35,6 +35,13 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', ...extra };
 }
 
+/** The process exit code: 0 on success, the numeric code of a failed run, null when git did not run or was killed. */
+function exitCode(error: Error | null): number | null {
+  if (!error) return 0;
+  const code = (error as any).code;
+  return typeof code === 'number' ? code : null;
+}
+
 /** Runs the git CLI with execFile (never a shell). */
 export function git(args: string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
@@ -43,7 +50,7 @@ export function git(args: string[], options: GitOptions): Promise<GitResult> {
       args,
       { cwd: options.cwd, env: cleanEnv(options.env), maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
-        const code = error ? (typeof (error as any).code === 'number' ? (error as any).code : null) : 0;
+        const code = exitCode(error);
         if (code !== null && (code === 0 || options.okCodes?.includes(code))) {
           resolve({ stdout, code });
           return;

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { ModelProject } from '../shared/naming';
+import { comparePaths } from '../shared/sort';
 import { DEFAULT_PATH_TEMPLATE, renderGitOpsPath } from './config';
 import type { GitOpsFile } from './types';
 
@@ -37,5 +38,5 @@ export function manifestFiles(
       }),
       content: manifestYaml(m),
     }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    .sort(comparePaths);
 }

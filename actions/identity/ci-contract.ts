@@ -37,11 +37,18 @@ export interface CiContract {
   variables: string[];
 }
 
+/** The cloud CI deploys to: the identity provider's, when CI trust is on and model storage is on that same cloud. */
+function ciCloud(identity: Pick<IdentityConfig, 'provider' | 'ci'>, scheme: string): CiCloud {
+  if (!identity.ci.enabled) return 'none';
+  if (identity.provider === 'gke' && scheme === 'gs') return 'gcp';
+  if (identity.provider.startsWith('eks') && scheme === 's3') return 'aws';
+  return 'none';
+}
+
 /** The contract for the configured identity provider and model storage. */
 export function ciContract(identity: Pick<IdentityConfig, 'provider' | 'ci'>, modelStorageBaseUri: string): CiContract {
   const scheme = modelStorageBaseUri.split(':')[0];
-  const cloud: CiCloud =
-    !identity.ci.enabled ? 'none' : identity.provider === 'gke' && scheme === 'gs' ? 'gcp' : identity.provider.startsWith('eks') && scheme === 's3' ? 'aws' : 'none';
+  const cloud = ciCloud(identity, scheme);
   return { cloud, deploy: cloud !== 'none', variables: Object.keys(CI_VARIABLES[cloud]).sort() };
 }
 

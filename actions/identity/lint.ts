@@ -20,7 +20,10 @@ export interface LintOptions {
 type Obj = Record<string, any>;
 const WILDCARD = /[*?]/;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+function arr(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  return v === undefined ? [] : [v];
+}
 
 function id(m: Obj): string {
   const ns = m.metadata?.namespace;

@@ -134,7 +134,13 @@ describe('tensorflow:identity:provision', () => {
 
   it('fails on lint findings and proposes nothing', async () => {
     const proposed: GitOpsChange[] = [];
-    const gitops: GitOpsTarget = { kind: 'local', propose: async c => (proposed.push(c), { target: 'local', branch: c.branch, commit: 'x', url: 'x', changed: true }) };
+    const gitops: GitOpsTarget = {
+      kind: 'local',
+      propose: async c => {
+        proposed.push(c);
+        return { target: 'local', branch: c.branch, commit: 'x', url: 'x', changed: true };
+      },
+    };
     const bad: AccessPolicy = {
       ...DEFAULT_ACCESS_POLICY,
       scopes: {

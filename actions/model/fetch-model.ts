@@ -62,7 +62,10 @@ export async function fetchModelFromUrl(urlReader: UrlReaderService, url: string
 
 async function fetchInto(urlReader: UrlReaderService, url: string, targetDir: string, { limits, signal, inputs }: FetchModelOptions): Promise<void> {
   const shown = redactUrl(url);
-  if (!new URL(url).pathname.endsWith('.json')) return fetchTree(urlReader, url, targetDir, limits, signal);
+  if (!new URL(url).pathname.endsWith('.json')) {
+    await fetchTree(urlReader, url, targetDir, limits, signal);
+    return;
+  }
   const buf = await readCapped(urlReader, url, limits.maxModelJsonBytes, (n) => new SmokeLimitError('maxModelJsonBytes', `${shown} is at least ${formatBytes(n)}`, limits.maxModelJsonBytes), signal);
   let modelJson: unknown;
   try {
@@ -79,12 +82,13 @@ async function fetchInto(urlReader: UrlReaderService, url: string, targetDir: st
     for (const p of group.paths) {
       const shardUrl = resolveWeightUrl(url, p);
       const file = resolveWeightPath(targetDir, p);
-      const left = (group.declaredBytes ?? limits.maxWeightBytes) - actual;
+      const before = actual;
+      const left = (group.declaredBytes ?? limits.maxWeightBytes) - before;
       const data = await readCapped(
         urlReader,
         shardUrl,
         left,
-        (n) => groupBytesProblem(group, gi, actual + n, true) ?? new SmokeLimitError('maxWeightBytes', `the weight files are at least ${formatBytes(actual + n)}`, limits.maxWeightBytes),
+        (n) => groupBytesProblem(group, gi, before + n, true) ?? new SmokeLimitError('maxWeightBytes', `the weight files are at least ${formatBytes(before + n)}`, limits.maxWeightBytes),
         signal,
       );
       actual += data.length;

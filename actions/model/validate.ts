@@ -262,8 +262,9 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
         );
       }
       ctx.logger.info(
-        `Smoke inference of ${displayPath}: ${report.model.format} on ${report.backend}/${report.device.kind}` +
-          (ctx.isDryRun ? ' (dry run: signature only)' : `, p50 ${report.timings.p50Ms} ms, p95 ${report.timings.p95Ms} ms, ${report.passed ? 'passed' : 'FAILED'}`),
+        `Smoke inference of ${displayPath}: ${report.model.format} on ${report.backend}/${report.device.kind}${
+          ctx.isDryRun ? ' (dry run: signature only)' : `, p50 ${report.timings.p50Ms} ms, p95 ${report.timings.p95Ms} ms, ${report.passed ? 'passed' : 'FAILED'}`
+        }`,
       );
       for (const [k, v] of Object.entries(outputs)) ctx.output(k as keyof typeof outputs, v as never);
       if (!report.passed) throw new Error(`${failureMessage(report)}. Full report: ${reportPath}`);

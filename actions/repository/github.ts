@@ -5,6 +5,7 @@ import type { ScmIntegrationRegistry } from '@backstage/integration';
 import { PROVISIONING_RECORD_FILE, type RepositoryRecordState } from '../access/binding';
 import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from '../shared/github/client';
 import { assertRepositoryPath, commitToBranch, type BranchFile } from '../shared/github/commit';
+import { comparePaths } from '../shared/sort';
 import type {
   CatalogLocationSpec,
   CommitFilesRequest,
@@ -57,7 +58,7 @@ export async function readRepositoryFiles(dir: string): Promise<BranchFile[]> {
     }
   }
   await walk(dir, '');
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files.sort(comparePaths);
 }
 
 /**

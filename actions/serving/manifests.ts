@@ -14,7 +14,7 @@ import { buildNetworkPolicies } from './network';
 import { buildInferenceService, validateInferenceService, type InferenceService } from './kserve';
 import { podSecurityLabels, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './podsecurity';
 import { multiplyQuantity, parseQuantity } from './quantity';
-import type { ServingSpec } from './request';
+import type { ServingSpec, VersionPolicy } from './request';
 import { toTextProto, type TextProtoMessage } from './textproto';
 import { readinessPath } from './probes';
 import { kubernetesModels } from '../shared/kubernetesModels';
@@ -102,13 +102,15 @@ export function modelLocation(storageUri: string): { basePath: string; pvc?: str
   return { basePath: storageUri };
 }
 
+/** TF Serving's `model_version_policy` message for a version policy. */
+function versionPolicyMessage(versionPolicy: VersionPolicy): TextProtoMessage {
+  if (versionPolicy.kind === 'latest') return { latest: { num_versions: versionPolicy.count } };
+  if (versionPolicy.kind === 'all') return { all: {} };
+  return { specific: { versions: versionPolicy.versions } };
+}
+
 export function modelConfigText(project: ModelProject, spec: ServingSpec): string {
-  const policy: TextProtoMessage =
-    spec.versionPolicy.kind === 'latest'
-      ? { latest: { num_versions: spec.versionPolicy.count } }
-      : spec.versionPolicy.kind === 'all'
-        ? { all: {} }
-        : { specific: { versions: spec.versionPolicy.versions } };
+  const policy = versionPolicyMessage(spec.versionPolicy);
   return toTextProto({
     model_config_list: {
       config: {

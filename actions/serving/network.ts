@@ -44,6 +44,14 @@ export const NON_PUBLIC_IPV4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16',
 const PUBLIC_HTTPS: CidrEgress = { cidrs: ['0.0.0.0/0'], except: NON_PUBLIC_IPV4, ports: [443] };
 const NONE: CidrEgress = { cidrs: [], except: [], ports: [] };
 
+/** The metadata endpoints a workload identity provider's credentials come from. */
+function workloadIdentityEndpoints(identity: WorkloadIdentityKind): Array<{ cidr: string; port: number }> {
+  // GKE metadata server: 169.254.169.252:988, and 169.254.169.254:80 with Dataplane V2.
+  if (identity === 'gke') return [{ cidr: '169.254.169.254/32', port: 80 }, { cidr: '169.254.169.252/32', port: 988 }];
+  if (identity === 'eks-pod-identity') return [{ cidr: '169.254.170.23/32', port: 80 }];
+  return [];
+}
+
 /** Defaults per cloud and workload identity, documented in docs/configuration.md and docs/serving.md. */
 export function networkDefaults(cloud: Cloud, identity: WorkloadIdentityKind, storageScheme: string): NetworkConfig {
   return {
@@ -52,13 +60,7 @@ export function networkDefaults(cloud: Cloud, identity: WorkloadIdentityKind, st
     // GKE enables NodeLocal DNSCache by default (Autopilot always; Standard from 1.34.1-gke.3720000).
     nodeLocalDnsCidrs: cloud === 'gke' ? ['169.254.20.10/32'] : [],
     modelStorage: storageScheme === 'gs' || storageScheme === 's3' ? { ...PUBLIC_HTTPS } : { ...NONE },
-    workloadIdentity:
-      identity === 'gke'
-        ? // GKE metadata server: 169.254.169.252:988, and 169.254.169.254:80 with Dataplane V2.
-          [{ cidr: '169.254.169.254/32', port: 80 }, { cidr: '169.254.169.252/32', port: 988 }]
-        : identity === 'eks-pod-identity'
-          ? [{ cidr: '169.254.170.23/32', port: 80 }]
-          : [],
+    workloadIdentity: workloadIdentityEndpoints(identity),
     sts: identity === 'eks-irsa' ? { ...PUBLIC_HTTPS } : { ...NONE },
   };
 }
@@ -106,6 +108,13 @@ function labelMap(section: Config | undefined, key: string, fallback: Record<str
   return { ...(raw as Record<string, string>) };
 }
 
+/** The cloud a workload identity provider implies. */
+function impliedCloud(provider: WorkloadIdentityKind): Cloud {
+  if (provider === 'gke') return 'gke';
+  if (provider.startsWith('eks')) return 'eks';
+  return 'other';
+}
+
 /**
  * Reads `tensorflow.serving.network`. The cloud defaults to the one `tensorflow.identity.provider` names;
  * the workload identity endpoints follow the provider; storage egress follows the model storage scheme.
@@ -113,8 +122,7 @@ function labelMap(section: Config | undefined, key: string, fallback: Record<str
 export function readNetworkConfig(root: Config, storageBaseUri: string): NetworkConfig {
   const provider = (root.getOptionalString('tensorflow.identity.provider') ?? 'none') as WorkloadIdentityKind;
   const s = root.getOptionalConfig('tensorflow.serving.network');
-  const implied: Cloud = provider === 'gke' ? 'gke' : provider.startsWith('eks') ? 'eks' : 'other';
-  const cloud = (s?.getOptionalString('cloud') ?? implied) as Cloud;
+  const cloud = (s?.getOptionalString('cloud') ?? impliedCloud(provider)) as Cloud;
   if (!['gke', 'eks', 'other'].includes(cloud)) throw new NetworkConfigError('cloud', `"${cloud}" must be gke, eks or other`);
   const d = networkDefaults(cloud, provider, storageBaseUri.split(':')[0]);
 

@@ -7,6 +7,7 @@ import type { GitOpsChange, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { initiatorAuthor } from '../shared/initiator';
+import { comparePaths } from '../shared/sort';
 import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
 import type { AccessPolicy } from '../access/config';
 import { buildGatewayManifests, gatewayManifestFiles, gatewayOwnedPaths, type GatewayConfig } from '../gateway';
@@ -131,9 +132,7 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
         project,
         pathTemplate,
       );
-      const files = [...servingManifestFiles(manifests, project, pathTemplate), ...gatewayFiles].sort((a, b) =>
-        a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
-      );
+      const files = [...servingManifestFiles(manifests, project, pathTemplate), ...gatewayFiles].sort(comparePaths);
       const paths = files.map(f => f.path);
       const initiator = ctx.user?.ref ?? 'unknown';
       // Every input is checked; before anything leaves the step, the one project check.

@@ -11,6 +11,7 @@ export interface TextProtoMessage {
 
 function scalar(value: TextProtoScalar): string {
   if (typeof value === 'string') {
+    // eslint-disable-next-line no-control-regex -- escapes control characters as octal, as text format requires
     return `"${value.replace(/[\\"]/g, c => `\\${c}`).replace(/[\u0000-\u001f\u007f]/g, c => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)}"`;
   }
   if (typeof value === 'number') {

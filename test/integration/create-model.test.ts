@@ -94,15 +94,14 @@ describe('Create new model on a real backend', () => {
     ]));
 
     // every output link resolves: local URLs exist on disk, entity refs in the catalog
-    for (const link of links) {
-      if (link.entityRef) {
-        const [kind, rest] = link.entityRef.split(':');
-        const [ns, name] = rest.split('/');
-        expect((await api(backend.baseUrl, `/api/catalog/entities/by-name/${kind}/${ns}/${name}`)).status).toBe(200);
-      } else {
-        expect(link.url).toMatch(/^file:\/\//);
-        expect(fs.existsSync(new URL(link.url!).pathname)).toBe(true);
-      }
+    for (const entityRef of links.flatMap(l => (l.entityRef ? [l.entityRef] : []))) {
+      const [kind, rest] = entityRef.split(':');
+      const [ns, name] = rest.split('/');
+      expect((await api(backend.baseUrl, `/api/catalog/entities/by-name/${kind}/${ns}/${name}`)).status).toBe(200);
+    }
+    for (const url of links.filter(l => !l.entityRef).map(l => l.url)) {
+      expect(url).toMatch(/^file:\/\//);
+      expect(fs.existsSync(new URL(url!).pathname)).toBe(true);
     }
 
     const ours = backend.auditor.ours();

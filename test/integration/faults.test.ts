@@ -84,6 +84,7 @@ describe('failure behaviour on a real backend', () => {
     await waitForCatalog(backend.baseUrl);
     templateRef = await registerTemplateVariant(backend.baseUrl, path.join(backend.dataDir, 'templates'), 'create-model-faults', () => undefined);
     const task = await runTask(backend.baseUrl, templateRef, values('baseline-model'));
+    // eslint-disable-next-line jest/no-standalone-expect -- the baseline every fault is compared with must have completed
     expect({ status: task.status, error: task.error }).toEqual({ status: 'completed', error: undefined });
     baseline = await endState('baseline-model', task.id);
   });

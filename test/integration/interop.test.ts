@@ -58,9 +58,11 @@ describe('the model where people look: RHDH, Kubernetes plugin, TechDocs', () =>
       lifecycle: 'experimental',
     };
     const created = await api(backend.baseUrl, '/api/scaffolder/v2/tasks', { method: 'POST', json: { templateRef: 'template:default/create-model', values } });
+    // eslint-disable-next-line jest/no-standalone-expect -- the shared setup must have succeeded, or every test below fails for it
     expect(created.status).toBe(201);
     // the whole wizard (smoke inference included) on a shared 2-core machine: allow minutes, not seconds
     const task = await waitForTask(backend.baseUrl, created.body.id, 240_000);
+    // eslint-disable-next-line jest/no-standalone-expect -- as above: a failed wizard run fails every test with its error
     expect({ status: task.status, error: task.error }).toEqual({ status: 'completed', error: undefined });
   }, 300_000);
 
@@ -150,10 +152,9 @@ describe('the model where people look: RHDH, Kubernetes plugin, TechDocs', () =>
     expect(found.get('configmaps')).toEqual(['fraud-detector-tfserving-config']);
     // every generated object of a type the plugin lists carries the label (nothing generated is left out)
     const listed = new Set([...found.values()].flat());
-    for (const m of manifests) {
-      if (['Deployment', 'Service', 'ConfigMap', 'LimitRange', 'ResourceQuota'].includes(m.kind)) expect(listed).toContain(m.metadata.name);
-      if (m.metadata.namespace) expect(m.metadata.labels?.['backstage.io/kubernetes-id']).toBe('fraud-detector');
-    }
+    const listedKinds = ['Deployment', 'Service', 'ConfigMap', 'LimitRange', 'ResourceQuota'];
+    for (const m of manifests.filter(x => listedKinds.includes(x.kind))) expect(listed).toContain(m.metadata.name);
+    for (const m of manifests.filter(x => x.metadata.namespace)) expect(m.metadata.labels?.['backstage.io/kubernetes-id']).toBe('fraud-detector');
     expect(listed).not.toContain('other');
     // "Ready" on those pods means a model version is AVAILABLE
     const pod = r.body.items[0].resources.find((x: any) => x.type === 'pods').resources[0];

@@ -107,6 +107,7 @@ describe('one owner per model project (hostile tenant, real backend)', () => {
       for (const step of t.spec.steps.filter((s: any) => ['publish', 'register'].includes(s.id))) step.input.repoUrl = '${{ parameters.repoUrl }}';
     });
     const victim = await run(JDOE, CREATE, values('fraud-detector', 'group:default/ml-platform'));
+    // eslint-disable-next-line jest/no-standalone-expect -- the project the other tests attack must exist, or they prove nothing
     expect({ status: victim.status, error: victim.error }).toEqual({ status: 'completed', error: undefined });
     await owned('fraud-detector', 'group:default/ml-platform');
   });
@@ -142,6 +143,7 @@ describe('one owner per model project (hostile tenant, real backend)', () => {
     expect(startedSteps(task)).toEqual(['create']);
   });
 
+  // eslint-disable-next-line jest/expect-expect -- refused() holds the assertions (failed, with the message, project unchanged)
   it('the same name again by the owner: Create new model only makes new projects', async () => {
     await refused(() => run(JDOE, CREATE, values('fraud-detector', 'group:default/ml-platform')), /model project "fraud-detector" already exists/);
   });
@@ -172,6 +174,17 @@ describe('one owner per model project (hostile tenant, real backend)', () => {
     expect(failedStep(task)).toBe('identity');
   });
 
+  /** How a colliding name was refused: by the request (anything but 201), or by the task once it started. */
+  async function collisionRefusal(r: { status: number; body: any }) {
+    if (r.status !== 201) return { refusedBy: 'request' as const, status: r.status };
+    const task = await waitForTask(backend.baseUrl, r.body.id);
+    return { refusedBy: 'task' as const, status: task.status, error: task.error?.message, startedSteps: startedSteps(task) };
+  }
+  const COLLISION_REFUSED = {
+    request: { status: 400 },
+    task: { status: 'failed', error: expect.stringMatching(/reserved|at most 52/), startedSteps: ['create'] },
+  };
+
   it('names that would collide after derivation are refused before a task starts or at its first step', async () => {
     // "<x>-endpoint" is project x's endpoint Component; names over 52 characters would need truncation.
     for (const name of ['fraud-detector-endpoint', `fraud-detector-${'x'.repeat(40)}`]) {
@@ -181,14 +194,8 @@ describe('one owner per model project (hostile tenant, real backend)', () => {
         json: { templateRef: CREATE, values: values(name, 'group:default/data-science') },
         headers: { authorization: mockCredentials.user.header(ASMITH) },
       });
-      if (r.status === 201) {
-        const task = await waitForTask(backend.baseUrl, r.body.id);
-        expect(task.status).toBe('failed');
-        expect(task.error?.message).toMatch(/reserved|at most 52/);
-        expect(startedSteps(task)).toEqual(['create']);
-      } else {
-        expect(r.status).toBe(400);
-      }
+      const refusal = await collisionRefusal(r);
+      expect(refusal).toMatchObject(COLLISION_REFUSED[refusal.refusedBy]);
       expect(await projectState('fraud-detector')).toEqual(before);
       expect(fs.existsSync(path.join(repos(), name))).toBe(false);
     }

@@ -20,7 +20,7 @@ import { identitySection, type Cloud } from '../support/serving-variants';
  */
 const repoRoot = path.resolve(__dirname, '../..');
 const project = deriveProject({ name: 'fraud-detector', owner: 'group:default/ml-platform' }, { namespacePrefix: 'ml-' });
-const repository = { owner: 'acme', name: 'fraud-detector', id: 260064828, ownerId: 1342004 };
+const githubRepository = { owner: 'acme', name: 'fraud-detector', id: 260064828, ownerId: 1342004 };
 const STORAGE: Record<Cloud, string> = { none: 'pvc://models', gke: 'gs://acme-models/serving', 'eks-irsa': 's3://acme-models/serving', 'eks-pod-identity': 's3://acme-models/serving' };
 
 /** The create-model template's github-oidc step input keys: they decide which extra variables github:configure sets. */
@@ -63,7 +63,7 @@ describe.each(['gke', 'eks-irsa', 'eks-pod-identity', 'none'] as const)('CI cont
     const workflow = await renderWorkflow(contract);
 
     const grants = computeGrants(DEFAULT_ACCESS_POLICY, project, {});
-    const bundle = buildIdentityManifests({ project, grants, identity, repository: cloud === 'none' ? undefined : repository, modelStorageUri: `${STORAGE[cloud]}/${project.name}` });
+    const bundle = buildIdentityManifests({ project, grants, identity, repository: cloud === 'none' ? undefined : githubRepository, modelStorageUri: `${STORAGE[cloud]}/${project.name}` });
     const input = githubOidcStepInput();
     const desired = desiredVariables(bundle.ciTrust?.variables, {
       ...(input.serviceAccount !== undefined ? { serviceAccount: 'ml-fraud-detector/fraud-detector-serving' } : {}),
@@ -83,7 +83,8 @@ describe.each(['gke', 'eks-irsa', 'eks-pod-identity', 'none'] as const)('CI cont
     const uses = JSON.stringify(workflow.jobs);
     expect(uses.includes('google-github-actions/auth@')).toBe(cloud === 'gke');
     expect(uses.includes('aws-actions/configure-aws-credentials@')).toBe(cloud.startsWith('eks'));
-    if (cloud !== 'none') expect(desired.MODEL_STORAGE_URI).toBe(`${STORAGE[cloud]}/fraud-detector`);
+    // (no variables at all without a cloud: `set` is empty above)
+    expect(desired.MODEL_STORAGE_URI).toBe(cloud === 'none' ? undefined : `${STORAGE[cloud]}/fraud-detector`);
   });
 });
 

@@ -101,7 +101,7 @@ describe('model-project skeleton', () => {
     for (const [name, version] of Object.entries<string>(smoke.dependencies)) {
       expect(lock.packages[`node_modules/${name}`]).toMatchObject({ version, integrity: expect.stringMatching(/^sha512-/) });
     }
-    for (const [key, entry] of Object.entries<any>(lock.packages)) if (key) expect({ key, file: String(entry.resolved ?? '').startsWith('file:') }).toEqual({ key, file: false });
+    for (const [key, entry] of Object.entries<any>(lock.packages).filter(([k]) => k)) expect({ key, file: String(entry.resolved ?? '').startsWith('file:') }).toEqual({ key, file: false });
     const runs = parseYaml(text(WORKFLOW)).jobs.smoke.steps.map((s: any) => s.run ?? '').join('\n');
     expect(runs).toContain('npm ci --prefix .github/smoke');
     expect(runs).not.toMatch(/npm install|--no-package-lock/);
@@ -137,6 +137,7 @@ describe('model-project skeleton', () => {
 
   const python = spawnSync('python3', ['--version']).status === 0;
   (python ? it : it.skip)(`compiles the rendered Python files${python ? '' : ' (skipped: python3 not installed)'}`, () => {
+    /* eslint-disable jest/no-standalone-expect -- the test is it or it.skip, chosen at run time; the rule cannot follow that */
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skeleton-py-'));
     const pyFiles = files.filter(f => f.path.endsWith('.py'));
     expect(pyFiles.map(f => f.path)).toContain('src/train.py');
@@ -147,6 +148,7 @@ describe('model-project skeleton', () => {
       const result = spawnSync('python3', ['-m', 'py_compile', target], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
       expect({ file: f.path, status: result.status, stderr: result.stderr }).toEqual({ file: f.path, status: 0, stderr: '' });
     }
+    /* eslint-enable jest/no-standalone-expect */
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -68,42 +68,42 @@ export class FileCatalog {
 
   /** The subset of CatalogService the action uses. */
   service(): CatalogService {
-    const self = this;
+    // arrow functions, so `this` is the catalog
     const service: Partial<CatalogService> = {
-      async getEntityByRef(ref, opts) {
+      getEntityByRef: async (ref, opts) => {
         const key = typeof ref === 'string' ? stringifyEntityRef(parseEntityRef(ref)) : stringifyEntityRef(ref);
-        const lag = self.lag.get(key) ?? 0;
+        const lag = this.lag.get(key) ?? 0;
         if (lag > 0) {
-          self.lag.set(key, lag - 1);
+          this.lag.set(key, lag - 1);
           return undefined;
         }
-        return self.inMemory().getEntityByRef(ref, opts);
+        return this.inMemory().getEntityByRef(ref, opts);
       },
-      async getEntities(request, opts) {
-        return self.inMemory().getEntities(request, opts);
+      getEntities: async (request, opts) => {
+        return this.inMemory().getEntities(request, opts);
       },
-      async getEntitiesByRefs(request, opts) {
-        return self.inMemory().getEntitiesByRefs(request, opts);
+      getEntitiesByRefs: async (request, opts) => {
+        return this.inMemory().getEntitiesByRefs(request, opts);
       },
-      async addLocation(location) {
-        self.calls.push(`addLocation ${location.type}:${location.target}`);
+      addLocation: async location => {
+        this.calls.push(`addLocation ${location.type}:${location.target}`);
         const spec = { type: location.type ?? 'url', target: location.target };
-        if (self.locations.some(l => l.type === spec.type && l.target === spec.target)) {
+        if (this.locations.some(l => l.type === spec.type && l.target === spec.target)) {
           throw new ConflictError(`Location ${spec.type}:${spec.target} already exists`);
         }
-        self.locations.push(spec);
-        self.ingest(spec);
+        this.locations.push(spec);
+        this.ingest(spec);
         return {
-          location: { id: String(self.locations.length), ...spec, entityRef: `location:default/${locationSpecToMetadataName(spec)}` },
+          location: { id: String(this.locations.length), ...spec, entityRef: `location:default/${locationSpecToMetadataName(spec)}` },
           entities: [],
           exists: false,
         };
       },
-      async refreshEntity(ref) {
-        self.calls.push(`refreshEntity ${ref}`);
-        const location = self.locations.find(l => `location:default/${locationSpecToMetadataName(l)}` === ref);
+      refreshEntity: async ref => {
+        this.calls.push(`refreshEntity ${ref}`);
+        const location = this.locations.find(l => `location:default/${locationSpecToMetadataName(l)}` === ref);
         if (!location) throw new NotFoundError(`no entity ${ref}`);
-        self.ingest(location);
+        this.ingest(location);
       },
     };
     return service as CatalogService;

@@ -37,6 +37,8 @@ export function matchesSelector(requirements: Requirement[], labels: Record<stri
         return has && r.values.includes(labels[r.key]);
       case 'notin':
         return !has || !r.values.includes(labels[r.key]);
+      default:
+        return false;
     }
   });
 }
@@ -110,17 +112,17 @@ export class InMemoryCluster {
   readonly calls: FetchCall[] = [];
 
   module() {
-    const self = this;
+    // arrow functions down to the fetcher, so `this` is the cluster
     return createBackendModule({
       pluginId: 'kubernetes',
       moduleId: 'in-memory-cluster',
-      register(reg) {
+      register: reg => {
         reg.registerInit({
           deps: { fetcher: kubernetesFetcherExtensionPoint },
-          async init({ fetcher }) {
+          init: async ({ fetcher }) => {
             fetcher.addFetcher({
-              async fetchObjectsForService(params: any) {
-                self.calls.push({ serviceId: params.serviceId, labelSelector: params.labelSelector, namespace: params.namespace });
+              fetchObjectsForService: async (params: any) => {
+                this.calls.push({ serviceId: params.serviceId, labelSelector: params.labelSelector, namespace: params.namespace });
                 const requirements = parseLabelSelector(params.labelSelector);
                 const types = [
                   ...[...params.objectTypesToFetch].map((t: any) => ({ ...t })),
@@ -130,7 +132,7 @@ export class InMemoryCluster {
                   errors: [],
                   responses: types.map(t => ({
                     type: t.objectType,
-                    resources: self.objects.filter(
+                    resources: this.objects.filter(
                       o =>
                         plural(o.kind) === t.plural &&
                         groupOf(o.apiVersion) === t.group &&

@@ -81,28 +81,35 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function startPrism(spec: string, timeoutMs: number): Promise<{ child: ChildProcess; port: number; log: () => string }> {
-  if (!fs.existsSync(spec)) throw new Error(`Prism description not found: ${spec}`);
-  let lastError: Error | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    let output = '';
-    const child = spawn(process.execPath, [PRISM_BIN, 'mock', '-h', '127.0.0.1', '-p', String(port), spec], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', d => (output = (output + d).slice(-20_000)));
-    child.stderr!.on('data', d => (output = (output + d).slice(-20_000)));
-    const started = Date.now();
-    let exited = false;
-    child.once('exit', () => (exited = true));
-    while (!exited && Date.now() - started < timeoutMs) {
-      if (await canConnect(port)) return { child, port, log: () => output };
-      await new Promise(r => setTimeout(r, 100));
-    }
-    child.kill('SIGKILL');
-    lastError = new Error(`prism mock did not start on port ${port}:\n${output.slice(-3000)}`);
+type PrismProcess = { child: ChildProcess; port: number; log: () => string };
+
+/** One attempt on a free port: the running mock, or the error saying why it did not start in time. */
+async function startPrismOnce(spec: string, timeoutMs: number): Promise<PrismProcess | Error> {
+  const port = await freePort();
+  let output = '';
+  const child = spawn(process.execPath, [PRISM_BIN, 'mock', '-h', '127.0.0.1', '-p', String(port), spec], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', d => (output = (output + d).slice(-20_000)));
+  child.stderr!.on('data', d => (output = (output + d).slice(-20_000)));
+  const started = Date.now();
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const log = () => output;
+  while (!exited && Date.now() - started < timeoutMs) {
+    if (await canConnect(port)) return { child, port, log };
+    await new Promise(r => setTimeout(r, 100));
   }
-  throw lastError!;
+  child.kill('SIGKILL');
+  return new Error(`prism mock did not start on port ${port}:\n${output.slice(-3000)}`);
+}
+
+async function startPrism(spec: string, timeoutMs: number): Promise<PrismProcess> {
+  if (!fs.existsSync(spec)) throw new Error(`Prism description not found: ${spec}`);
+  let result = await startPrismOnce(spec, timeoutMs);
+  for (let attempt = 1; attempt < 3 && result instanceof Error; attempt++) result = await startPrismOnce(spec, timeoutMs);
+  if (result instanceof Error) throw result;
+  return result;
 }
 
 function parseViolations(header: string | null): PrismViolation[] {

@@ -33,15 +33,16 @@ const ROOT: Record<string, string> = {
 
 function checkType(type: string, value: unknown, at: string, problems: string[]): void {
   if (value === null || value === undefined) return;
-  let m: RegExpExecArray | null;
-  if ((m = /^Array<(.+)>$/.exec(type))) {
-    if (!Array.isArray(value)) return void problems.push(`${at}: must be an array`);
-    value.forEach((v, i) => checkType(m![1], v, `${at}[${i}]`, problems));
+  const array = /^Array<(.+)>$/.exec(type);
+  if (array) {
+    if (!Array.isArray(value)) problems.push(`${at}: must be an array`);
+    else value.forEach((v, i) => checkType(array[1], v, `${at}[${i}]`, problems));
     return;
   }
-  if ((m = /^\{ \[key: string\]: (.+); \}$/.exec(type))) {
-    if (typeof value !== 'object' || Array.isArray(value)) return void problems.push(`${at}: must be a map`);
-    for (const [k, v] of Object.entries(value as Obj)) checkType(m[1], v, `${at}.${k}`, problems);
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) {
+    if (typeof value !== 'object' || Array.isArray(value)) problems.push(`${at}: must be a map`);
+    else for (const [k, v] of Object.entries(value as Obj)) checkType(map[1], v, `${at}.${k}`, problems);
     return;
   }
   switch (type) {
@@ -63,8 +64,14 @@ function checkType(type: string, value: unknown, at: string, problems: string[])
       return;
     default: {
       const fields = types[type];
-      if (!fields) return void problems.push(`${at}: type ${type} is not in the schema snapshot`);
-      if (typeof value !== 'object' || Array.isArray(value)) return void problems.push(`${at}: must be an object (${type})`);
+      if (!fields) {
+        problems.push(`${at}: type ${type} is not in the schema snapshot`);
+        return;
+      }
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        problems.push(`${at}: must be an object (${type})`);
+        return;
+      }
       for (const [k, v] of Object.entries(value as Obj)) {
         if (!(k in fields)) problems.push(`${at}.${k}: unknown field (${type})`);
         else checkType(fields[k], v, `${at}.${k}`, problems);

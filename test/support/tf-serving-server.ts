@@ -88,7 +88,7 @@ export async function startTfServingServer(opts: { modelName: string; modelDir: 
       const url = req.url ?? '';
       requests.push(`${req.method} ${url}`);
       const m = /^\/v1\/models(?:\/([^/:]+))?(?:\/versions\/(\d+)|\/labels\/([a-zA-Z0-9_]+))?(\/metadata|:predict)?$/.exec(url);
-      if (!m) return send(res, 404, { error: 'Malformed request: ' + req.method + ' ' + url });
+      if (!m) return send(res, 404, { error: `Malformed request: ${req.method} ${url}` });
       const [, name, v, , action] = m;
       if (!name) return send(res, 400, { error: 'Missing model name in request.' });
       if (name !== opts.modelName || (v && v !== version)) return send(res, 404, { error: `Servable not found for request: ${v ? `Specific(${name}, ${v})` : `Latest(${name})`}` });

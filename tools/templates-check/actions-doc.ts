@@ -81,7 +81,7 @@ function rows(schema: any, prefix = '', depth = 0): string[] {
 function table(schema: any): string {
   const body = rows(schema);
   if (body.length === 0) return '_None._\n';
-  return ['| Name | Type | Required | Description |', '| --- | --- | --- | --- |', ...body].join('\n') + '\n';
+  return `${['| Name | Type | Required | Description |', '| --- | --- | --- | --- |', ...body].join('\n')}\n`;
 }
 
 /** docs/actions.md, generated: one section per action with its input/output tables and examples. */
@@ -115,5 +115,5 @@ export function renderActionsMarkdown(actions: DocAction[]): string {
       for (const e of a.examples) parts.push(`${e.description}`, '', '```yaml', e.example.trimEnd(), '```', '');
     }
   }
-  return parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }

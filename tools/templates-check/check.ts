@@ -1,5 +1,5 @@
 import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
-import { validate as validateJsonSchema } from 'jsonschema';
+import { validate as validateJsonSchema, type ValidationError } from 'jsonschema';
 import { LineCounter, parseDocument } from 'yaml';
 import { positionOf, type ActionInfo, type Issue, type ParsedTemplate, type Path } from './issue';
 import { lintWizard } from './lint';
@@ -73,7 +73,10 @@ export function declaredParameters(parameters: unknown): Set<string> {
   const names = new Set<string>();
   const visit = (schema: any) => {
     if (!schema || typeof schema !== 'object') return;
-    if (Array.isArray(schema)) return schema.forEach(visit);
+    if (Array.isArray(schema)) {
+      schema.forEach(visit);
+      return;
+    }
     if (schema.properties && typeof schema.properties === 'object') {
       for (const key of Object.keys(schema.properties)) names.add(key);
     }
@@ -216,17 +219,22 @@ export function checkStepsAndReferences(t: ParsedTemplate, actions: Map<string, 
           t,
           [...path, 'input', ...errorPath, ...(error.name === 'additionalProperties' ? [String(error.argument)] : [])],
           `${label} (${actionId}): input ${property} ${error.message}`,
-          error.name === 'additionalProperties'
-            ? `remove "${error.argument}" or rename it to one of: ${Object.keys((inputSchema as any).properties ?? {}).join(', ')}`
-            : error.name === 'required'
-              ? `add input "${error.argument}"`
-              : `give ${property} ${expected}`,
+          inputFix(error, inputSchema, property, expected),
         ),
       );
     }
   });
   checkRefs(spec.output, ['spec', 'output'], 'output');
   return issues;
+}
+
+/** How to fix a step input its action's schema refuses. */
+function inputFix(error: ValidationError, inputSchema: unknown, property: string, expected: string): string {
+  if (error.name === 'additionalProperties') {
+    return `remove "${error.argument}" or rename it to one of: ${Object.keys((inputSchema as any).properties ?? {}).join(', ')}`;
+  }
+  if (error.name === 'required') return `add input "${error.argument}"`;
+  return `give ${property} ${expected}`;
 }
 
 function valueAt(value: unknown, path: Path): unknown {

@@ -20,16 +20,19 @@ function jsDoc(node: ts.Node, source: ts.SourceFile): string {
 export function configKeyPaths(file: string): ConfigKey[] {
   const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
   const keys: ConfigKey[] = [];
-  const visitType = (type: ts.TypeNode | undefined, prefix: string) => {
+  function visitType(type: ts.TypeNode | undefined, prefix: string): void {
     if (!type) return;
-    if (ts.isTypeLiteralNode(type)) return visitMembers(type.members, prefix);
-    if (ts.isArrayTypeNode(type)) return visitType(type.elementType, `${prefix}[]`);
-    if (ts.isTypeReferenceNode(type) && type.typeName.getText(source) === 'Array' && type.typeArguments?.length === 1) {
-      return visitType(type.typeArguments[0], `${prefix}[]`);
+    if (ts.isTypeLiteralNode(type)) {
+      visitMembers(type.members, prefix);
+    } else if (ts.isArrayTypeNode(type)) {
+      visitType(type.elementType, `${prefix}[]`);
+    } else if (ts.isTypeReferenceNode(type) && type.typeName.getText(source) === 'Array' && type.typeArguments?.length === 1) {
+      visitType(type.typeArguments[0], `${prefix}[]`);
+    } else if (ts.isParenthesizedTypeNode(type)) {
+      visitType(type.type, prefix);
     }
-    if (ts.isParenthesizedTypeNode(type)) return visitType(type.type, prefix);
-  };
-  const visitMembers = (members: ts.NodeArray<ts.TypeElement>, prefix: string) => {
+  }
+  function visitMembers(members: ts.NodeArray<ts.TypeElement>, prefix: string): void {
     for (const m of members) {
       if (ts.isPropertySignature(m)) {
         const name = m.name.getText(source).replace(/^['"]|['"]$/g, '');
@@ -42,7 +45,7 @@ export function configKeyPaths(file: string): ConfigKey[] {
         visitType(m.type, path);
       }
     }
-  };
+  }
   source.forEachChild(node => {
     if (ts.isInterfaceDeclaration(node) && node.name.text === 'Config') visitMembers(node.members, '');
   });

@@ -30,7 +30,10 @@ function isObject(v: unknown): v is Record<string, any> {
 
 /** Calls `visit` on every schema node under the parameter pages, with its path and property name. */
 function walkSchemas(node: unknown, path: Path, visit: (schema: Record<string, any>, path: Path, name?: string) => void, name?: string) {
-  if (Array.isArray(node)) return node.forEach((n, i) => walkSchemas(n, [...path, i], visit));
+  if (Array.isArray(node)) {
+    node.forEach((n, i) => walkSchemas(n, [...path, i], visit));
+    return;
+  }
   if (!isObject(node)) return;
   visit(node, path, name);
   if (isObject(node.properties)) {

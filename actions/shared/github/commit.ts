@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { comparePaths } from '../sort';
 import type { GithubClient } from './client';
 
 export type GitFileMode = '100644' | '100755' | '120000';
@@ -190,7 +191,7 @@ export async function commitToBranch(octokit: GithubClient, request: CommitToBra
     entries.push({ path: file.path, mode: file.mode ?? '100644', type: 'blob', sha: blob.data.sha });
   }
   for (const p of plan.remove) entries.push({ path: p, mode: '100644', type: 'blob', sha: null });
-  if (strategy === 'replace') entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (strategy === 'replace') entries.sort(comparePaths);
 
   const newTree = await octokit.rest.git.createTree({
     owner,

@@ -42,13 +42,16 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Istio's path template operators as regular expressions: `{*}` one segment, `{**}` any rest. */
+const PATH_TEMPLATE_PARTS: Record<string, string> = { '{*}': '[^/]+', '{**}': '.*' };
+
 export function istioStringMatch(pattern: string, value: string | undefined, isPath = false): boolean {
   if (value === undefined || value === '') return false;
   if (pattern === '*') return true;
   if (isPath && /\{\*\*?\}/.test(pattern)) {
     const source = pattern
       .split(/(\{\*\*?\})/)
-      .map(part => (part === '{*}' ? '[^/]+' : part === '{**}' ? '.*' : escape(part)))
+      .map(part => PATH_TEMPLATE_PARTS[part] ?? escape(part))
       .join('');
     return new RegExp(`^${source}$`).test(value);
   }
@@ -70,7 +73,8 @@ function claimValues(id: Identity, key: string): string[] | undefined {
   const m = /^request\.auth\.claims\[([^\]]+)\]$/.exec(key);
   if (m) {
     const v = id.claims[m[1]];
-    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+    if (v === undefined) return [];
+    return Array.isArray(v) ? v : [v];
   }
   return undefined;
 }
