@@ -73,11 +73,12 @@ export async function verifyOwner(options: VerifyOwnerOptions): Promise<Entity> 
     { credentials },
   );
   const candidates = items.map(e => stringifyEntityRef(e).toLocaleLowerCase('en-US'));
+  throw new InputError(`owner "${ownerRef}" does not exist in the catalog.${missingOwnerHint(ownerRef, candidates, kinds)}`);
+}
+
+function missingOwnerHint(ownerRef: string, candidates: string[], kinds: string[]): string {
   const suggestions = nearMatches(ownerRef, candidates);
-  const hint = suggestions.length > 0
-    ? ` Did you mean ${suggestions.map(s => `"${s}"`).join(' or ')}?`
-    : candidates.length > 0
-      ? ` Pick an existing ${kinds.join(' or ')} with the owner picker.`
-      : ` The catalog holds no ${kinds.join(' or ')} entities yet: import your organisation first.`;
-  throw new InputError(`owner "${ownerRef}" does not exist in the catalog.${hint}`);
+  if (suggestions.length > 0) return ` Did you mean ${suggestions.map(s => `"${s}"`).join(' or ')}?`;
+  if (candidates.length > 0) return ` Pick an existing ${kinds.join(' or ')} with the owner picker.`;
+  return ` The catalog holds no ${kinds.join(' or ')} entities yet: import your organisation first.`;
 }

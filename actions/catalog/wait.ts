@@ -31,15 +31,19 @@ export async function addOrRefreshLocation(catalog: CatalogService, location: Ca
 
 async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new Error('cancelled'));
-    const t = setTimeout(() => {
+    if (signal?.aborted) {
+      reject(new Error('cancelled'));
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined = undefined;
+    function onAbort() {
+      clearTimeout(timer);
+      reject(new Error('cancelled'));
+    }
+    timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new Error('cancelled'));
-    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

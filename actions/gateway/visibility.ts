@@ -15,6 +15,6 @@ export function accessLogUrl(project: Pick<ModelProject, 'namespace' | 'name'>, 
     namespace: encodeURIComponent(project.namespace),
     name: encodeURIComponent(project.name),
   });
-  new URL(url); // throws on a template that does not give a URL
+  if (!URL.canParse(url)) throw new TypeError(`tensorflow.gateway.accessLogUrlTemplate gives "${url}", which is not a URL`);
   return url;
 }

@@ -60,10 +60,10 @@ function setup(state: State, options: { record?: string } = {}) {
         octokitOptions: { request: { fetch: prism.fetch, retries: 0 }, throttle: { enabled: false }, retry: { enabled: false } },
       });
       serveProvisioningRecord(octokit, record);
-      octokit.hook.before('request', options => {
-        const route = `${options.method} ${options.url}`;
+      octokit.hook.before('request', request => {
+        const route = `${request.method} ${request.url}`;
         let prefer: string | undefined;
-        if (isProvisioningRecordRequest(options)) {
+        if (isProvisioningRecordRequest(request)) {
           // served by serveProvisioningRecord
         } else if (state === 'fresh') {
           if (/^GET \/orgs\/\{org\}\/teams\/\{team_slug\}\/repos\//.test(route)) prefer = 'code=404';
@@ -73,7 +73,7 @@ function setup(state: State, options: { record?: string } = {}) {
         } else if (route === 'GET /repos/{owner}/{repo}/contents/{path}') {
           prefer = 'example=response-if-content-is-a-file';
         }
-        if (prefer) options.headers = { ...options.headers, prefer };
+        if (prefer) request.headers = { ...request.headers, prefer };
       });
       return octokit;
     },
