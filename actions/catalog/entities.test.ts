@@ -6,7 +6,8 @@ import { deriveProject } from '../shared/naming';
 import { buildCatalogEntities } from './build-entities';
 import { ANNOTATIONS, normaliseGrants, type CatalogEntitiesInput } from './entities';
 import { catalogEntityNames, ENTITY_NAME_MAX } from './names';
-import { buildOpenApiDocument, normaliseSignature } from './openapi';
+import { buildOpenApiDocument } from './openapi';
+import { normaliseSignature } from './signature';
 import { validateEntities } from './validate';
 
 const project = deriveProject({ name: 'fraud-detector', owner: 'group:default/ml-platform' }, { namespacePrefix: 'ml-' });

@@ -7,7 +7,7 @@ import { InputError } from '@backstage/errors';
 import { KUBERNETES_ID } from '../shared/kubernetesId';
 import { parseStrictEntityRef, type ModelProject } from '../shared/naming';
 import type { CatalogEntityNames } from './names';
-import type { ModelSignature, NormalisedSignature } from './openapi';
+import type { ModelSignature, NormalisedSignature } from './signature';
 
 const TF = 'tensorflow.ml-platform.io';
 

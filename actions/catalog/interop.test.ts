@@ -6,7 +6,7 @@ import { buildCatalogEntities } from './build-entities';
 import { AI_MODEL_SERVER_TYPE, ANNOTATIONS, type CatalogEntitiesInput } from './entities';
 import { gitopsLink, repositoryFileUrl, repositoryLink } from './links';
 import { catalogEntityNames } from './names';
-import { normaliseSignature } from './openapi';
+import { normaliseSignature } from './signature';
 import { validateEntities } from './validate';
 
 const repoRoot = path.resolve(__dirname, '../..');

@@ -36,7 +36,7 @@ import {
   resolveSignature,
 } from './inputs';
 import { catalogEntityNames } from './names';
-import type { ModelSignature } from './openapi';
+import type { ModelSignature } from './signature';
 import { verifyOwner } from './owner';
 import { validateEntities } from './validate';
 import { PROVISIONING_RECORD_FILE, serialiseProvisioningRecord } from './provisioning';
