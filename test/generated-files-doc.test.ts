@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ACCESS_POLICY } from '../actions/access/config';
 import { computeGrants } from '../actions/access/grants';
-import { CODEOWNERS_PATH } from '../actions/github/configure';
+import { CODEOWNERS_PATH } from '../actions/github/configure-steps';
 import { GATEWAY_DEFAULTS, buildGatewayManifests } from '../actions/gateway';
 import { PROVISIONING_RECORD_FILE } from '../actions/catalog/provisioning';
 import { parseIdentityConfig } from '../actions/identity/config';

@@ -3,9 +3,11 @@ import { accessLogUrl } from '../gateway/visibility';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import yaml from 'yaml';
 import { deriveProject } from '../shared/naming';
-import { ANNOTATIONS, buildCatalogEntities, normaliseGrants, type CatalogEntitiesInput } from './entities';
+import { buildCatalogEntities } from './build-entities';
+import { ANNOTATIONS, normaliseGrants, type CatalogEntitiesInput } from './entities';
 import { catalogEntityNames, ENTITY_NAME_MAX } from './names';
-import { buildOpenApiDocument, normaliseSignature } from './openapi';
+import { buildOpenApiDocument } from './openapi';
+import { normaliseSignature } from './signature';
 import { validateEntities } from './validate';
 
 const project = deriveProject({ name: 'fraud-detector', owner: 'group:default/ml-platform' }, { namespacePrefix: 'ml-' });

@@ -14,7 +14,7 @@ import type { ModelProject } from '../shared/naming';
 import type { RepositoryPublisher } from '../repository/types';
 import { ANNOTATIONS, normaliseGrants, type IdentityInfo, type ServingInfo, type SmokeSummary } from './entities';
 import type { CatalogEntityNames } from './names';
-import { normaliseSignature, type ModelSignature, type NormalisedSignature } from './openapi';
+import { normaliseSignature, type ModelSignature, type NormalisedSignature } from './signature';
 import type { GitOpsChangeRef, ProvisioningRecordInput } from './provisioning';
 
 /** Input limits, shared by the action's zod schema and the checks below. */

@@ -2,17 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { entityKindSchemaValidator, type Entity } from '@backstage/catalog-model';
 import { deriveProject } from '../shared/naming';
-import {
-  AI_MODEL_SERVER_TYPE,
-  ANNOTATIONS,
-  buildCatalogEntities,
-  gitopsLink,
-  repositoryFileUrl,
-  repositoryLink,
-  type CatalogEntitiesInput,
-} from './entities';
+import { buildCatalogEntities } from './build-entities';
+import { AI_MODEL_SERVER_TYPE, ANNOTATIONS, type CatalogEntitiesInput } from './entities';
+import { gitopsLink, repositoryFileUrl, repositoryLink } from './links';
 import { catalogEntityNames } from './names';
-import { normaliseSignature } from './openapi';
+import { normaliseSignature } from './signature';
 import { validateEntities } from './validate';
 
 const repoRoot = path.resolve(__dirname, '../..');

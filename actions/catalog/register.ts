@@ -15,7 +15,8 @@ import { initiatorAuthor } from '../shared/initiator';
 import { DEFAULT_OWNER_KINDS, deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import type { CatalogLocationSpec, RepositoryPublisher } from '../repository/types';
 import type { CatalogConfig } from './config';
-import { buildCatalogEntities, type ServingInfo, type SmokeSummary } from './entities';
+import { buildCatalogEntities } from './build-entities';
+import type { ServingInfo, SmokeSummary } from './entities';
 import {
   checkIdentity,
   checkRegisterText,
@@ -35,7 +36,7 @@ import {
   resolveSignature,
 } from './inputs';
 import { catalogEntityNames } from './names';
-import type { ModelSignature } from './openapi';
+import type { ModelSignature } from './signature';
 import { verifyOwner } from './owner';
 import { validateEntities } from './validate';
 import { PROVISIONING_RECORD_FILE, serialiseProvisioningRecord } from './provisioning';

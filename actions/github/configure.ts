@@ -3,7 +3,7 @@ import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import type { ScmIntegrationRegistry } from '@backstage/integration';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { JsonObject, JsonValue } from '@backstage/types';
+import type { JsonObject } from '@backstage/types';
 import { assertRepositoryBound, PROVISIONING_RECORD_FILE } from '../access/binding';
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import { GITHUB_PERMISSIONS, type AccessPolicy } from '../access/config';
@@ -12,18 +12,15 @@ import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from '../shared/github/client';
+import { desiredVariables } from './configure-plan';
 import {
-  codeownersContent,
-  currentTeamPermission,
-  desiredEnvironment,
-  desiredRuleset,
-  desiredVariables,
-  environmentMatches,
-  oidcSubjectMatches,
-  planVariables,
-  rulesetMatches,
-  type RepoPermission,
-} from './configure-plan';
+  configureCodeowners,
+  configureEnvironments,
+  configureOidcSubject,
+  configureRuleset,
+  configureTeams,
+  type Write,
+} from './configure-steps';
 import {
   DEFAULT_RULESET_NAME,
   ENDPOINT_MAX,
@@ -34,7 +31,6 @@ import {
   TEAM_SLUG,
   TRUST_REF,
   checkConfigureInputs,
-  checkTrustMatches,
   checkVariables,
 } from './configure-inputs';
 import { examples } from './configure.examples';
@@ -42,7 +38,6 @@ import { examples } from './configure.examples';
 export { DEFAULT_RULESET_NAME };
 
 export const GITHUB_CONFIGURE_ACTION_ID = 'tensorflow:github:configure';
-export const CODEOWNERS_PATH = '.github/CODEOWNERS';
 
 export interface GithubConfigureActionOptions {
   /** Builds an authenticated client per task (module.ts: `t => createGithubClient(t, { integrations, ... })`). */
@@ -53,18 +48,6 @@ export interface GithubConfigureActionOptions {
   auditor: AuditorService;
   /** Who may act on which project: the one check every action makes first. */
   projectAccess: ProjectAccess;
-}
-
-function status(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null ? (error as { status?: number }).status : undefined;
-}
-async function orNotFound<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (error) {
-    if (status(error) === 404) return undefined;
-    throw error;
-  }
 }
 
 export function createGithubConfigureAction(options: GithubConfigureActionOptions) {
@@ -143,14 +126,7 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
       const changes: string[] = [];
       const repoKey = `${org}/${repo}`;
       /** One write: planned in dry run; otherwise checkpointed (retries skip it) and audited. */
-      const write = async (
-        label: string,
-        eventId: string,
-        severityLevel: 'medium' | 'high',
-        meta: JsonObject,
-        effect: () => Promise<unknown>,
-        keep?: (result: any) => JsonValue,
-      ): Promise<JsonValue | undefined> => {
+      const write: Write = async (label, eventId, severityLevel, meta, effect, keep) => {
         changes.push(label);
         if (ctx.isDryRun) return undefined;
         const digest = createHash('sha256').update(JSON.stringify({ label, meta })).digest('hex').slice(0, 16);
@@ -176,116 +152,18 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         { repoUrl: input.repoUrl, action: GITHUB_CONFIGURE_ACTION_ID },
       );
 
-      // 1. Team permissions per scope mapping; the owning team first, so it has write access before CODEOWNERS names it.
-      const teams: Array<{ group: string; team: string; permission: RepoPermission }> = [];
-      for (const g of grants.github) {
-        const team = slugOf(g.group);
-        const current = await orNotFound(
-          octokit.rest.teams.checkPermissionsForRepoInOrg({
-            org,
-            team_slug: team,
-            owner: org,
-            repo,
-            headers: { accept: 'application/vnd.github.v3.repository+json' },
-          }),
-        );
-        const have = currentTeamPermission((current?.data ?? undefined) as any);
-        if (have !== g.permission) {
-          await write(`team ${team}: ${have ?? 'none'} -> ${g.permission}`, 'github-team-permission-set', 'high', { team, group: g.group, permission: g.permission, scopes: g.scopes }, () =>
-            octokit.rest.teams.addOrUpdateRepoPermissionsInOrg({ org, team_slug: team, owner: org, repo, permission: g.permission }),
-          );
-        }
-        teams.push({ group: g.group, team, permission: g.permission });
-      }
+      // 1–5. The GitHub steps (configure-steps.ts), in this order: teams, CODEOWNERS, ruleset, environments, OIDC subject.
+      const target = { octokit, org, repo, repoKey };
+      const teams = await configureTeams(target, grants, slugOf, write);
       const ownerTeam = slugOf(project.owner);
 
-      // 2. CODEOWNERS naming the owning team (which now has write access).
-      const wanted = codeownersContent(org, ownerTeam, project.owner);
-      const existing = await orNotFound(octokit.rest.repos.getContent({ owner: org, repo, path: CODEOWNERS_PATH, ref: defaultBranch }));
-      const file = existing?.data as { type?: string; sha?: string; content?: string; encoding?: string } | unknown[] | undefined;
-      if (Array.isArray(file) || (file && file.type !== undefined && file.type !== 'file')) {
-        throw new InputError(`${CODEOWNERS_PATH} in ${repoKey} is not a file; remove it so CODEOWNERS can be written`);
-      }
-      const currentText = file?.content !== undefined ? Buffer.from(file.content, 'base64').toString('utf8') : undefined;
-      if (currentText !== wanted) {
-        await write(`${CODEOWNERS_PATH}: ${file ? 'update' : 'create'} (owner @${org}/${ownerTeam})`, 'github-codeowners-set', 'high', { path: CODEOWNERS_PATH, team: ownerTeam }, () =>
-          octokit.rest.repos.createOrUpdateFileContents({
-            owner: org,
-            repo,
-            path: CODEOWNERS_PATH,
-            branch: defaultBranch,
-            message: `CODEOWNERS: @${org}/${ownerTeam} owns ${project.name} (${ctx.user?.ref ?? 'backstage'})`,
-            content: Buffer.from(wanted, 'utf8').toString('base64'),
-            ...(file?.sha ? { sha: file.sha } : {}),
-          }),
-        );
-      }
+      await configureCodeowners(target, ctx, project, ownerTeam, defaultBranch, write);
 
-      // 3. Ruleset on the default branch requiring code-owner review (look before create; update in place).
-      // Deferred (ruleset: false) while later steps still commit to the default branch (docs/github.md).
-      const ruleset = desiredRuleset(rulesetName);
-      const { data: rulesets } = applyRuleset ? await octokit.rest.repos.getRepoRulesets({ owner: org, repo, per_page: 100, includes_parents: false }) : { data: [] };
-      const found = rulesets.find(r => r.name === rulesetName && r.source_type !== 'Organization');
-      let rulesetId = found?.id;
-      if (!applyRuleset) {
-        ctx.logger.info(`Ruleset ${rulesetName} deferred (ruleset: false): a later step applies it once the default branch needs no more direct commits`);
-      } else if (found) {
-        const { data: detail } = await octokit.rest.repos.getRepoRuleset({ owner: org, repo, ruleset_id: found.id });
-        if (!rulesetMatches(detail as any, ruleset)) {
-          await write(`ruleset ${rulesetName} (#${found.id}): update`, 'github-ruleset-set', 'high', { ruleset: rulesetName, id: found.id }, () =>
-            octokit.rest.repos.updateRepoRuleset({ owner: org, repo, ruleset_id: found.id, ...(ruleset as any) }),
-          );
-        }
-      } else {
-        const created = await write(
-          `ruleset ${rulesetName}: create`,
-          'github-ruleset-set',
-          'high',
-          { ruleset: rulesetName },
-          () => octokit.rest.repos.createRepoRuleset({ owner: org, repo, ...(ruleset as any) }),
-          res => res.data.id,
-        );
-        if (typeof created === 'number') rulesetId = created;
-      }
+      const rulesetId = await configureRuleset(target, ctx, rulesetName, applyRuleset, write);
 
-      // 4. Environments with the owning team as required reviewers, and their non-secret variables.
-      const { data: team } = await octokit.rest.teams.getByName({ org, team_slug: ownerTeam });
-      const envBody = desiredEnvironment(team.id);
-      const { data: envList } = await octokit.rest.repos.getAllEnvironments({ owner: org, repo, per_page: 100 });
-      for (const env of environments) {
-        const current = (envList.environments ?? []).find(e => e.name === env);
-        if (!environmentMatches(current as any, envBody)) {
-          await write(`environment ${env}: ${current ? 'update' : 'create'} (reviewers @${org}/${ownerTeam})`, 'github-environment-set', 'high', { environment: env, team: ownerTeam }, () =>
-            octokit.rest.repos.createOrUpdateEnvironment({ owner: org, repo, environment_name: env, ...envBody }),
-          );
-        }
-        const present = current
-          ? (await octokit.rest.actions.listEnvironmentVariables({ owner: org, repo, environment_name: env, per_page: 30 })).data.variables
-          : [];
-        for (const change of planVariables(present, variables)) {
-          await write(`environment ${env}: variable ${change.name} ${change.op}`, 'github-variable-set', 'medium', { environment: env, variable: change.name }, () =>
-            change.op === 'create'
-              ? octokit.rest.actions.createEnvironmentVariable({ owner: org, repo, environment_name: env, name: change.name, value: change.value })
-              : octokit.rest.actions.updateEnvironmentVariable({ owner: org, repo, environment_name: env, name: change.name, value: change.value }),
-          );
-        }
-      }
+      await configureEnvironments(target, environments, ownerTeam, variables, write);
 
-      // 5. OIDC subject claim: only after the matching cloud trust exists, and only for this repository.
-      let oidcSubject: { customised: boolean; claimKeys?: string[]; reason?: string };
-      if (!trust) {
-        oidcSubject = { customised: false, reason: 'no ciTrust input: the cloud trust must exist before the subject claim is customised' };
-        ctx.logger.info(`OIDC subject claim of ${repoKey} left unchanged: ${oidcSubject.reason}`);
-      } else {
-        const claimKeys = checkTrustMatches(trust, { repositoryId, repositoryOwnerId, repoKey });
-        const current = await orNotFound(octokit.rest.actions.getCustomOidcSubClaimForRepo({ owner: org, repo }));
-        if (!oidcSubjectMatches(current?.data as any, claimKeys)) {
-          await write(`OIDC subject claim: use_default false, keys ${claimKeys.join(',')}`, 'github-oidc-subject-set', 'high', { claimKeys, trust: trust.ref }, () =>
-            octokit.rest.actions.setCustomOidcSubClaimForRepo({ owner: org, repo, use_default: false, include_claim_keys: claimKeys }),
-          );
-        }
-        oidcSubject = { customised: true, claimKeys };
-      }
+      const oidcSubject = await configureOidcSubject(target, ctx, trust, { repositoryId, repositoryOwnerId }, write);
 
       ctx.output('repositoryId', repositoryId);
       ctx.output('repositoryOwnerId', repositoryOwnerId);

@@ -7,7 +7,9 @@ import { computeGrants } from '../access/grants';
 import { deriveProject } from '../shared/naming';
 import { parseIdentityConfig } from './config';
 import { lintManifests } from './lint';
-import { boundedName, buildIdentityManifests, projectedTokenVolume, type Manifest } from './manifests';
+import { projectedTokenVolume } from './kubernetes';
+import { boundedName, buildIdentityManifests } from './manifests';
+import type { Manifest } from './types';
 
 const project = deriveProject({ name: 'fraud-detector', owner: 'group:default/ml-platform' }, { namespacePrefix: 'ml-' });
 const grants = computeGrants(DEFAULT_ACCESS_POLICY, project, { 'group:default/risk': ['predict', 'read-metadata'] });

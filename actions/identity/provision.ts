@@ -16,7 +16,8 @@ import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../
 import type { IdentityConfig } from './config';
 import { examples } from './provision.examples';
 import { lintManifests } from './lint';
-import { buildIdentityManifests, type Manifest, type RepositoryRef } from './manifests';
+import { buildIdentityManifests } from './manifests';
+import type { Manifest, RepositoryRef } from './types';
 
 export const IDENTITY_PROVISION_ACTION_ID = 'tensorflow:identity:provision';
 

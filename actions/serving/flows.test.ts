@@ -8,7 +8,7 @@ import { deriveProject } from '../shared/naming';
 import { evaluateConnection, type Cluster, type NetEndpoint, type NetPod } from '../../test/support/network-policy';
 import { buildVariant, variantProject, type Cloud, type Variant } from '../../test/support/serving-variants';
 import { ISTIO_METRICS_PATH, ISTIO_METRICS_PORT } from './network';
-import { METRICS_PATH, serverSelector } from './manifests';
+import { METRICS_PATH, serverSelector } from './labels';
 
 /**
  * The generated NetworkPolicies and AuthorizationPolicies read as a table of flows, per cloud and mesh

@@ -12,7 +12,9 @@ import { deriveProject } from '../shared/naming';
 import { readServingConfig, type ServingConfig } from './config';
 import { servingManifestFiles as manifestFiles } from './files';
 import { validateInferenceService, type InferenceService } from './kserve';
-import { buildServingManifests, modelConfigText, ownerLabelValue } from './manifests';
+import { ownerLabelValue } from './labels';
+import { buildServingManifests } from './manifests';
+import { modelConfigText } from './tfserving';
 import { resolveServingSpec, type ServingRequest } from './request';
 
 const naming = { namespacePrefix: 'ml-' };

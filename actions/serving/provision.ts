@@ -15,7 +15,8 @@ import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import type { ServingConfig } from './config';
 import { servingManifestFiles, servingOwnedPaths } from './files';
-import { buildServingManifests, servingImage, type ServingEndpoints } from './manifests';
+import { buildServingManifests, type ServingEndpoints } from './manifests';
+import { servingImage } from './tfserving';
 import { resolveServingSpec, type ServingRequest, type ServingSpec } from './request';
 import { examples } from './provision.examples';
 
