@@ -12,7 +12,7 @@ import { createGithubConfigureAction } from './github/configure';
 import { readGitOpsConfig } from './gitops/config';
 import { createClaimStore, createGitOpsTarget } from './gitops';
 import type { ProjectAccess } from './access/project';
-import { assertCiContractConfig } from './identity/ci-contract';
+import { assertCiContractConfig } from './identity/ciContract';
 import { readIdentityConfig } from './identity/config';
 import { createIdentityProvisionAction } from './identity/provision';
 import { readSmokeDefaults } from './model/config';

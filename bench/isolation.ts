@@ -13,7 +13,7 @@ import type { Benchmark } from './types';
 import { runSmoke } from '../smoke/engine';
 import { childCommand, runSmokeIsolated } from '../smoke/sandbox';
 import { startBackend, waitForCatalog } from '../test/support/backend';
-import { heavyConvModel, saveLayers, denseClassifier } from '../test/support/smoke-models';
+import { heavyConvModel, saveLayers, denseClassifier } from '../test/support/smokeModels';
 
 const ROUNDS = 2;
 const INTERVAL_MS = 50;
@@ -28,7 +28,7 @@ function percentile(sorted: number[], p: number): number {
 
 /** Probes `url` from another process while `during` runs; returns the latencies. */
 async function probe(url: string, during: () => Promise<unknown>): Promise<{ latencies: number[]; failures: number; ms: number }> {
-  const { file, execArgv } = childCommand(__dirname, 'catalog-probe');
+  const { file, execArgv } = childCommand(__dirname, 'catalogProbe');
   const child = fork(file, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = () => new Promise<any>((resolve) => child.once('message', resolve));
   child.send({ url, intervalMs: INTERVAL_MS });

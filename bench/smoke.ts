@@ -1,7 +1,7 @@
 /**
  * Smoke engine overhead: per-inference time of runSmoke's timed loop against a bare tfjs loop
  * (predict + dataSync + dispose) on the same model, backend and input, both measured inside the
- * isolated runner a validation uses (bench/smoke-runner.ts). Each round's loops are sized to last
+ * isolated runner a validation uses (bench/smokeRunner.ts). Each round's loops are sized to last
  * ≥ TARGET_MS of inferences, so a figure is never a few milliseconds of work; engine/bare is the
  * median over ROUNDS of each round's paired ratio, and the spread of those ratios is printed.
  */
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Benchmark } from './types';
-import type { SmokeBenchJob, SmokeBenchResult } from './smoke-runner';
+import type { SmokeBenchJob, SmokeBenchResult } from './smokeRunner';
 import { loadRuntime } from '../smoke/backend';
 import { fsSaveHandler } from '../smoke/fsio';
 import { runIsolated } from '../smoke/sandbox';
@@ -80,7 +80,7 @@ async function run(): Promise<void> {
       await model.save(fsSaveHandler(rt.tf, dir));
       model.dispose();
       const job: SmokeBenchJob = { dir, rounds: ROUNDS, warmup: WARMUP, targetMs: TARGET_MS, minRuns: 200, maxRuns: 50_000, seed: SEED };
-      const r = await runIsolated<SmokeBenchResult, SmokeBenchJob>({ dir: __dirname, script: 'smoke-runner', payload: job, limits: { wallMs: 600_000, memoryMb: 2048 } });
+      const r = await runIsolated<SmokeBenchResult, SmokeBenchJob>({ dir: __dirname, script: 'smokeRunner', payload: job, limits: { wallMs: 600_000, memoryMb: 2048 } });
       const e = median(r.engine);
       const b = median(r.bare);
       // Each round's engine and bare loops run back to back: their ratio cancels slow changes in the

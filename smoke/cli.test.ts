@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSmokeModels } from '../test/support/smoke-models';
-import { startTfServingServer, type TfServingServer } from '../test/support/tf-serving-server';
+import { buildSmokeModels } from '../test/support/smokeModels';
+import { startTfServingServer, type TfServingServer } from '../test/support/tfServingServer';
 import type { SmokeReport } from './types';
 
 const repo = path.resolve(__dirname, '..');

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { runEndpointSmoke, modelBaseUrl } from './endpoint';
 import { runSmoke } from './engine';
 import { parseTfJson, stringifyTfJson } from './tfjson';
-import { buildSmokeModels } from '../test/support/smoke-models';
-import { startTfServingServer, type TfServingServer } from '../test/support/tf-serving-server';
+import { buildSmokeModels } from '../test/support/smokeModels';
+import { startTfServingServer, type TfServingServer } from '../test/support/tfServingServer';
 
 let root: string;
 let m: Awaited<ReturnType<typeof buildSmokeModels>>;

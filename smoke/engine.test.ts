@@ -4,7 +4,7 @@ import path from 'node:path';
 import { runSmoke, failureMessage } from './engine';
 import { loadRuntime, planBackend, isInstalled, DeviceUnavailableError, CPU_PACKAGE, GPU_PACKAGE, detectAvailability } from './backend';
 import { detectFormat } from './formats';
-import { buildSmokeModels } from '../test/support/smoke-models';
+import { buildSmokeModels } from '../test/support/smokeModels';
 
 let root: string;
 let m: Awaited<ReturnType<typeof buildSmokeModels>>;

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { configKeyPaths } from '../tools/templates-check/config-paths';
-import { collectModuleActions, renderActionsMarkdown } from '../tools/templates-check/actions-doc';
+import { configKeyPaths } from '../tools/templates-check/configPaths';
+import { collectModuleActions, renderActionsMarkdown } from '../tools/templates-check/actionsDoc';
 
 const repoRoot = path.resolve(__dirname, '..');
 const read = (p: string) => fs.readFileSync(path.join(repoRoot, p), 'utf8');

@@ -21,7 +21,7 @@ describe('the packed package', () => {
         'dist/actions/index.js',
         'dist/actions/index.d.ts',
         'dist/smoke/cli.js',
-        'dist/cli/create-model.js',
+        'dist/cli/createModel.js',
         'config.d.ts',
         'templates/create-model/template.yaml',
         'templates/provision-endpoint/template.yaml',

@@ -3,7 +3,7 @@ import { accessLogUrl } from '../gateway/visibility';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import yaml from 'yaml';
 import { deriveProject } from '../shared/naming';
-import { buildCatalogEntities } from './build-entities';
+import { buildCatalogEntities } from './buildEntities';
 import { ANNOTATIONS, normaliseGrants, type CatalogEntitiesInput } from './entities';
 import { catalogEntityNames, ENTITY_NAME_MAX } from './names';
 import { buildOpenApiDocument } from './openapi';

@@ -1,6 +1,6 @@
 /**
  * What the catalog entities are made of: the annotation keys and constants, the input and output of
- * buildCatalogEntities (build-entities.ts), and the normalised values it writes.
+ * buildCatalogEntities (buildEntities.ts), and the normalised values it writes.
  */
 import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { entityKindSchemaValidator, type Entity } from '@backstage/catalog-model';
 import { deriveProject } from '../shared/naming';
-import { buildCatalogEntities } from './build-entities';
+import { buildCatalogEntities } from './buildEntities';
 import { AI_MODEL_SERVER_TYPE, ANNOTATIONS, type CatalogEntitiesInput } from './entities';
 import { gitopsLink, repositoryFileUrl, repositoryLink } from './links';
 import { catalogEntityNames } from './names';

@@ -15,7 +15,7 @@ import { initiatorAuthor } from '../shared/initiator';
 import { DEFAULT_OWNER_KINDS, deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import type { CatalogLocationSpec, RepositoryPublisher } from '../repository/types';
 import type { CatalogConfig } from './config';
-import { buildCatalogEntities } from './build-entities';
+import { buildCatalogEntities } from './buildEntities';
 import type { ServingInfo, SmokeSummary } from './entities';
 import {
   checkIdentity,

@@ -12,7 +12,7 @@ import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from '../shared/github/client';
-import { desiredVariables } from './configure-plan';
+import { desiredVariables } from './configurePlan';
 import {
   configureCodeowners,
   configureEnvironments,
@@ -20,7 +20,7 @@ import {
   configureRuleset,
   configureTeams,
   type Write,
-} from './configure-steps';
+} from './configureSteps';
 import {
   DEFAULT_RULESET_NAME,
   ENDPOINT_MAX,
@@ -32,7 +32,7 @@ import {
   TRUST_REF,
   checkConfigureInputs,
   checkVariables,
-} from './configure-inputs';
+} from './configureInputs';
 import { examples } from './configure.examples';
 
 export { DEFAULT_RULESET_NAME };
@@ -152,7 +152,7 @@ export function createGithubConfigureAction(options: GithubConfigureActionOption
         { repoUrl: input.repoUrl, action: GITHUB_CONFIGURE_ACTION_ID },
       );
 
-      // 1–5. The GitHub steps (configure-steps.ts), in this order: teams, CODEOWNERS, ruleset, environments, OIDC subject.
+      // 1–5. The GitHub steps (configureSteps.ts), in this order: teams, CODEOWNERS, ruleset, environments, OIDC subject.
       const target = { octokit, org, repo, repoKey };
       const teams = await configureTeams(target, grants, slugOf, write);
       const ownerTeam = slugOf(project.owner);

@@ -1,7 +1,7 @@
 /** EKS (IRSA or Pod Identity): the IAM role of the service account, and the GitHub Actions trust (an IAM role), as ACK resources. */
 import { CI_SUBJECT_CLAIM_KEYS } from '../shared/github/oidc';
 import { boundedName, type ModelProject } from '../shared/naming';
-import { ciVariableValues } from './ci-contract';
+import { ciVariableValues } from './ciContract';
 import type { IdentityConfig } from './config';
 import { labels } from './kubernetes';
 import type { CiTrustRef, CloudIdentityInput, Manifest } from './types';

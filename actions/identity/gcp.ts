@@ -1,7 +1,7 @@
 /** GKE: the Google service account with workload identity, and the GitHub Actions trust (workload identity pool provider). */
 import { CI_SUBJECT_CLAIM_KEYS } from '../shared/github/oidc';
 import { boundedName } from '../shared/naming';
-import { ciVariableValues } from './ci-contract';
+import { ciVariableValues } from './ciContract';
 import { GITHUB_OIDC_ISSUER } from './config';
 import { labels } from './kubernetes';
 import type { CiTrustRef, CloudIdentityInput } from './types';

@@ -77,7 +77,7 @@ describe('buildIdentityManifests', () => {
       "assertion.repository_owner_id == '65' && assertion.repository_id == '74' && assertion.environment in ['staging', 'production']",
     );
     expect(b.ciTrust).toMatchObject({ cloud: 'gcp', repositoryId: 74, claimKeys: ['repository_owner_id', 'repository_id', 'context'] });
-    // exactly the CI contract's names (actions/identity/ci-contract.ts)
+    // exactly the CI contract's names (actions/identity/ciContract.ts)
     expect(Object.keys(b.ciTrust!.variables).sort()).toEqual(['GCP_SERVICE_ACCOUNT', 'GCP_WORKLOAD_IDENTITY_PROVIDER', 'MODEL_STORAGE_URI']);
     expect(b.ciTrust!.variables.GCP_WORKLOAD_IDENTITY_PROVIDER).toMatch(/providers\/gh-fraud-detector$/);
     expect(b.ciTrust!.variables.MODEL_STORAGE_URI).toBe('gs://acme-models/fraud-detector');

@@ -2,7 +2,7 @@ import { InputError } from '@backstage/errors';
 import type { ProjectGrants } from '../access/grants';
 import { boundedName, type ModelProject } from '../shared/naming';
 import { awsIdentity } from './aws';
-import { ciContract } from './ci-contract';
+import { ciContract } from './ciContract';
 import type { IdentityConfig } from './config';
 import { gcpIdentity } from './gcp';
 import { kubernetesManifests } from './kubernetes';

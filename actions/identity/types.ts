@@ -1,6 +1,6 @@
 /** The identity step's output types, shared by the per-cloud builders (gcp.ts, aws.ts) and kubernetes.ts. */
 import type { ModelProject } from '../shared/naming';
-import type { CiContract } from './ci-contract';
+import type { CiContract } from './ciContract';
 import type { IdentityConfig } from './config';
 
 /** A manifest as a plain object; serialised at the edge. */

@@ -2,7 +2,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AuditorService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import type { JsonObject } from '@backstage/types';
-import { ciSkeletonValues, type CiContract } from '../identity/ci-contract';
+import { ciSkeletonValues, type CiContract } from '../identity/ciContract';
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import { audited } from '../shared/audit';
 import { boundedString, workspacePath } from '../shared/input';

@@ -13,8 +13,8 @@ import { readSmokeDefaults } from './config';
 import { liveRunners } from '../../smoke/sandbox';
 import { testProjectAccess } from '../../test/support/access/project';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
-import { denseClassifier, heavyConvModel, hugeInputGraphModel, saveLayers, upsampleModel } from '../../test/support/smoke-models';
-import { startSmokeFileServer } from '../../test/support/smoke-file-server';
+import { denseClassifier, heavyConvModel, hugeInputGraphModel, saveLayers, upsampleModel } from '../../test/support/smokeModels';
+import { startSmokeFileServer } from '../../test/support/smokeFileServer';
 
 let root: string;
 let files: Awaited<ReturnType<typeof startSmokeFileServer>>;

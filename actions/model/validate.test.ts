@@ -8,8 +8,8 @@ import { createModelValidateAction } from './validate';
 import { starterModelDir } from '../../tools/starter-model/starter';
 import { testProjectAccess } from '../../test/support/access/project';
 import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
-import { buildSmokeModels } from '../../test/support/smoke-models';
-import { startSmokeFileServer } from '../../test/support/smoke-file-server';
+import { buildSmokeModels } from '../../test/support/smokeModels';
+import { startSmokeFileServer } from '../../test/support/smokeFileServer';
 
 let root: string;
 let m: Awaited<ReturnType<typeof buildSmokeModels>>;

@@ -22,10 +22,10 @@ import { ModelRefusedError } from '../../smoke/modelfs';
 import { preflightLocal } from '../../smoke/preflight';
 import { redactError, redactUrl } from '../../smoke/redact';
 import { runSmokeIsolated } from '../../smoke/sandbox';
-import { fetchModelFromUrl } from './fetch-model';
-import { writeFileInside } from './report-file';
+import { fetchModelFromUrl } from './fetchModel';
+import { writeFileInside } from './reportFile';
 
-export { fetchModelFromUrl } from './fetch-model';
+export { fetchModelFromUrl } from './fetchModel';
 
 /** Defaults from the `tensorflow.smoke` config section (module.ts parses and injects them). */
 export interface SmokeDefaults {

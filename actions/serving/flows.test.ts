@@ -5,8 +5,8 @@ import { computeGrants } from '../access/grants';
 import { GATEWAY_DEFAULTS, buildGatewayManifests, projectAudience } from '../gateway';
 import { simulateRequest, type SimulatedToken } from '../../test/support/gateway/simulate';
 import { deriveProject } from '../shared/naming';
-import { evaluateConnection, type Cluster, type NetEndpoint, type NetPod } from '../../test/support/network-policy';
-import { buildVariant, variantProject, type Cloud, type Variant } from '../../test/support/serving-variants';
+import { evaluateConnection, type Cluster, type NetEndpoint, type NetPod } from '../../test/support/networkPolicy';
+import { buildVariant, variantProject, type Cloud, type Variant } from '../../test/support/servingVariants';
 import { ISTIO_METRICS_PATH, ISTIO_METRICS_PORT } from './network';
 import { METRICS_PATH, serverSelector } from './labels';
 

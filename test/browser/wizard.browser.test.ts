@@ -1,4 +1,4 @@
-import { main as cli } from '../../cli/create-model';
+import { main as cli } from '../../cli/createModel';
 import { waitFor } from '../support/backend';
 import { browserUnavailable, type BrowserSession } from './support/browser';
 import { useWizardUi } from './support/suite';
@@ -235,7 +235,7 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
   });
 
   it('refuses an owner the user is not in, and the task page says how to fix it', async () => {
-    // the Owner picker offers only the user's own groups (wizard-ux.browser.test.ts), so this comes through the API
+    // the Owner picker offers only the user's own groups (wizardUx.browser.test.ts), so this comes through the API
     const created = await ui.backend.api('/api/scaffolder/v2/tasks', {
       method: 'POST',
       json: {

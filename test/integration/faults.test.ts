@@ -22,8 +22,8 @@ import { actionContext } from '../support/actionContext';
 import { api, RecordingAuditor, runTask, startBackend, waitFor, waitForCatalog, waitForTask, type RunningBackend } from '../support/backend';
 import { registerTemplateVariant, switchableCatalogFactory, type CatalogFaults } from '../support/faults';
 import { isProvisioningRecordRequest, serveProvisioningRecord, usePrism } from '../support/prism';
-import { startSmokeFileServer } from '../support/smoke-file-server';
-import { denseClassifier, saveLayers } from '../support/smoke-models';
+import { startSmokeFileServer } from '../support/smokeFileServer';
+import { denseClassifier, saveLayers } from '../support/smokeModels';
 
 jest.setTimeout(60_000);
 

@@ -32,6 +32,15 @@ describe('import structure', () => {
     expect(offending).toEqual([]);
   });
 
+  it('names files in camelCase and folders in kebab-case, as Backstage does', () => {
+    const code = ['actions', 'smoke', 'cli', 'bench', 'tools', 'test', 'dev'].flatMap(dir => sourceFiles(dir));
+    const scripts = code.filter(f => !f.startsWith('dev/app/') && !f.startsWith('test/fixtures/'));
+    expect(scripts.length).toBeGreaterThan(200);
+    const badFiles = scripts.filter(f => !/^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)*\.(ts|js|mjs)$/.test(path.basename(f)));
+    const badFolders = [...new Set(scripts.map(f => path.dirname(f)))].filter(d => d.split('/').some(part => !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(part)));
+    expect({ badFiles, badFolders }).toEqual({ badFiles: [], badFolders: [] });
+  });
+
   it('detects a cycle when there is one', () => {
     const edges = new Map([
       ['a', new Set(['b'])],

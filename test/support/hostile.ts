@@ -1,6 +1,6 @@
 /**
  * The bad-input corpus: hostile and malformed values per category, plus the checks the
- * table-driven test (test/hostile-inputs.test.ts) applies to every refusal:
+ * table-driven test (test/hostileInputs.test.ts) applies to every refusal:
  * a clear error naming the field, and no side effect (files, git refs, catalog, audit, GitHub).
  */
 import { execFileSync } from 'node:child_process';

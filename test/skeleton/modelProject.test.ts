@@ -17,7 +17,7 @@ const sampleValues = {
   system: '',
   lifecycle: 'experimental',
   gpuRunnerLabel: 'gpu-a100',
-  // what tensorflow:model:create injects for GKE with gs:// storage (actions/identity/ci-contract.ts)
+  // what tensorflow:model:create injects for GKE with gs:// storage (actions/identity/ciContract.ts)
   ci: { gcp: true, aws: false, deploy: true, cloud: 'gcp' },
 };
 const WORKFLOW = '.github/workflows/model.yaml';

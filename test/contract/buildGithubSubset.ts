@@ -7,10 +7,10 @@
  * keys), so a rebuild from the same @octokit/openapi version is byte-for-byte equal.
  *
  * @octokit/openapi is NOT a dependency (385 MB unpacked). Install it temporarily:
- *   flock /tmp/npm.lock sh -c 'npm install --no-save @octokit/openapi@23.0.2 && npx tsx test/contract/build-github-subset.ts'
+ *   flock /tmp/npm.lock sh -c 'npm install --no-save @octokit/openapi@23.0.2 && npx tsx test/contract/buildGithubSubset.ts'
  * or point GITHUB_OPENAPI_SPEC at an extracted api.github.com.json.
  *
- * Usage: npx tsx test/contract/build-github-subset.ts [--check]
+ * Usage: npx tsx test/contract/buildGithubSubset.ts [--check]
  *   --check  exit 1 if the committed subset differs from what would be built.
  */
 import fs from 'node:fs';
@@ -79,7 +79,7 @@ export function buildSubset(spec: { [key: string]: any }, paths: string[]): Json
     openapi: spec.openapi,
     info: {
       ...spec.info,
-      description: `Reduced subset of GitHub's REST API description (${version}) for contract tests: paths from test/contract/github-paths.txt. Rebuild with test/contract/build-github-subset.ts.`,
+      description: `Reduced subset of GitHub's REST API description (${version}) for contract tests: paths from test/contract/github-paths.txt. Rebuild with test/contract/buildGithubSubset.ts.`,
     },
     servers: spec.servers ?? [],
     paths: keptPaths,

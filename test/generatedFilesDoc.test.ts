@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ACCESS_POLICY } from '../actions/access/config';
 import { computeGrants } from '../actions/access/grants';
-import { CODEOWNERS_PATH } from '../actions/github/configure-steps';
+import { CODEOWNERS_PATH } from '../actions/github/configureSteps';
 import { GATEWAY_DEFAULTS, buildGatewayManifests } from '../actions/gateway';
 import { PROVISIONING_RECORD_FILE } from '../actions/catalog/provisioning';
 import { parseIdentityConfig } from '../actions/identity/config';
 import { buildIdentityManifests } from '../actions/identity/manifests';
 import { DEFAULT_REPORT_PATH } from '../actions/model/validate';
 import { renderSkeleton } from '../actions/model/skeleton';
-import { allVariants, buildVariant, identitySection, variantProject, CLOUDS } from './support/serving-variants';
+import { allVariants, buildVariant, identitySection, variantProject, CLOUDS } from './support/servingVariants';
 
 const repoRoot = path.resolve(__dirname, '..');
 const doc = fs.readFileSync(path.join(repoRoot, 'docs/generated-files.md'), 'utf8');

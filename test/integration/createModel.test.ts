@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'yaml';
 import { git } from '../../actions/shared/git';
-import { main } from '../../cli/create-model';
+import { main } from '../../cli/createModel';
 import { api, repoRoot, runTask, startBackend, waitFor, waitForCatalog, type RunningBackend } from '../support/backend';
 
 /**

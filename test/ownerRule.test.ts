@@ -18,7 +18,7 @@ import {
   servingProvision,
   type HarnessOptions,
   type HostileHarness,
-} from './support/hostile-actions';
+} from './support/hostileActions';
 
 jest.setTimeout(60_000);
 

@@ -40,7 +40,7 @@ import {
   sandboxDir,
   servingProvision,
   type HostileHarness,
-} from './support/hostile-actions';
+} from './support/hostileActions';
 
 jest.setTimeout(60_000);
 

@@ -1,4 +1,4 @@
-import { checkConfigureInputs, checkTrustMatches, checkVariables, DEFAULT_RULESET_NAME, readTrust } from './configure-inputs';
+import { checkConfigureInputs, checkTrustMatches, checkVariables, DEFAULT_RULESET_NAME, readTrust } from './configureInputs';
 import { CI_SUBJECT_CLAIM_KEYS } from '../shared/github/oidc';
 
 const trust = { ref: 'aws:arn:aws:iam::1:role/x', cloud: 'aws', repositoryId: 74, repositoryOwnerId: 65, claimKeys: [...CI_SUBJECT_CLAIM_KEYS] };

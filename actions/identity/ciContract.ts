@@ -5,7 +5,7 @@ import type { IdentityConfig } from './config';
  * model.yaml.hbs) and the steps that configure it: which GitHub Actions environment variables the
  * workflow reads for each cloud. tensorflow:identity:provision computes exactly these values
  * (ciTrust.variables) and tensorflow:github:configure sets exactly these names on the environments;
- * tensorflow:model:create renders the workflow for the same cloud. test/skeleton/ci-contract.test.ts
+ * tensorflow:model:create renders the workflow for the same cloud. test/skeleton/ciContract.test.ts
  * compares the names the rendered workflow reads with the names the steps set, per cloud.
  */
 export type CiCloud = 'gcp' | 'aws' | 'none';

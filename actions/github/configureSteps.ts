@@ -1,6 +1,6 @@
 /**
  * The GitHub steps of tensorflow:github:configure, in the order the handler runs them. Each one reads
- * the repository's current state, compares it with the plan (configure-plan.ts) and hands every change
+ * the repository's current state, compares it with the plan (configurePlan.ts) and hands every change
  * to `write`, which records it, and outside a dry run checkpoints and audits it.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
@@ -18,8 +18,8 @@ import {
   planVariables,
   rulesetMatches,
   type RepoPermission,
-} from './configure-plan';
-import { checkTrustMatches, type CiTrustInput } from './configure-inputs';
+} from './configurePlan';
+import { checkTrustMatches, type CiTrustInput } from './configureInputs';
 
 export const CODEOWNERS_PATH = '.github/CODEOWNERS';
 

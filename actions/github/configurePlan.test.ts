@@ -7,7 +7,7 @@ import {
   oidcSubjectMatches,
   planVariables,
   rulesetMatches,
-} from './configure-plan';
+} from './configurePlan';
 
 describe('configure plan: re-runs converge when GitHub already holds the desired state', () => {
   it('reads team permissions from role_name or permission flags', () => {

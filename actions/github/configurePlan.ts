@@ -142,7 +142,7 @@ export function oidcSubjectMatches(existing: { use_default?: boolean; include_cl
  * The environment variables tensorflow:github:configure sets: exactly the CI contract's values that
  * tensorflow:identity:provision computed (ciTrust.variables), plus the optional informational
  * SERVICE_ACCOUNT / MODEL_ENDPOINT only when a caller passes them (the create-model template does not:
- * the workflow reads neither; actions/identity/ci-contract.ts).
+ * the workflow reads neither; actions/identity/ciContract.ts).
  */
 export function desiredVariables(trustVariables: Record<string, string> | undefined, extra: { serviceAccount?: string; endpoint?: string } = {}): Record<string, string> {
   const variables: Record<string, string> = { ...(trustVariables ?? {}) };

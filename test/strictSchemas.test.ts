@@ -5,8 +5,8 @@ import { GATEWAY_DEFAULTS, buildGatewayManifests, gatewayManifestFiles } from '.
 import { parseIdentityConfig } from '../actions/identity/config';
 import { buildIdentityManifests } from '../actions/identity/manifests';
 import { servingManifestFiles } from '../actions/serving/files';
-import { allVariants, buildVariant, identitySection, variantName, variantProject } from './support/serving-variants';
-import { hasStrictSchema, strictProblems } from './support/strict-schemas';
+import { allVariants, buildVariant, identitySection, variantName, variantProject } from './support/servingVariants';
+import { hasStrictSchema, strictProblems } from './support/strictSchemas';
 
 /**
  * Every manifest the wizard generates, read back from the files that go into git, validated in strict

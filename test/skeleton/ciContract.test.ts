@@ -3,15 +3,15 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_ACCESS_POLICY } from '../../actions/access/config';
 import { computeGrants } from '../../actions/access/grants';
-import { desiredVariables, planVariables } from '../../actions/github/configure-plan';
-import { CI_VARIABLES, OPTIONAL_REPOSITORY_VARIABLES, assertCiContractConfig } from '../../actions/identity/ci-contract';
+import { desiredVariables, planVariables } from '../../actions/github/configurePlan';
+import { CI_VARIABLES, OPTIONAL_REPOSITORY_VARIABLES, assertCiContractConfig } from '../../actions/identity/ciContract';
 import { parseIdentityConfig } from '../../actions/identity/config';
 import { buildIdentityManifests } from '../../actions/identity/manifests';
 import { createModelCreateAction } from '../../actions/model/create';
 import { deriveProject } from '../../actions/shared/naming';
 import { testProjectAccess } from '../support/access/project';
 import { actionContext, mockAuditor } from '../support/actionContext';
-import { identitySection, type Cloud } from '../support/serving-variants';
+import { identitySection, type Cloud } from '../support/servingVariants';
 
 /**
  * Per cloud: render the project with the real tensorflow:model:create action, run the identity step's and

@@ -1,7 +1,7 @@
 import { InputError } from '@backstage/errors';
 import { mockServices } from '@backstage/backend-test-utils';
 import { CI_SUBJECT_CLAIM_KEYS } from '../shared/github/oidc';
-import { desiredRuleset } from './configure-plan';
+import { desiredRuleset } from './configurePlan';
 import {
   CODEOWNERS_PATH,
   configureCodeowners,
@@ -10,7 +10,7 @@ import {
   configureTeams,
   type StepTarget,
   type Write,
-} from './configure-steps';
+} from './configureSteps';
 
 /** A recording write, as the handler's in a real run: every change is listed and its effect runs. */
 function recordingWrite() {

@@ -1,5 +1,5 @@
-import { checkRestricted } from '../../test/support/pod-security';
-import { allVariants, buildVariant, variantName, type Variant } from '../../test/support/serving-variants';
+import { checkRestricted } from '../../test/support/podSecurity';
+import { allVariants, buildVariant, variantName, type Variant } from '../../test/support/servingVariants';
 import { STORAGE_INITIALIZER_SECURITY_CONTEXT, type InferenceService } from './kserve';
 import { POD_SECURITY_MODES } from './podsecurity';
 

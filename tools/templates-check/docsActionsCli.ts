@@ -1,7 +1,7 @@
 /** npm run docs:actions: writes docs/actions.md from the actions the module registers. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { collectModuleActions, renderActionsMarkdown } from './actions-doc';
+import { collectModuleActions, renderActionsMarkdown } from './actionsDoc';
 
 collectModuleActions().then(
   actions => {
