@@ -8,12 +8,26 @@ describe('tensorflow scaffolder module', () => {
   it('registers every tensorflow action once, each with schemas and examples', async () => {
     const actions: any[] = [];
     await startTestBackend({
-      extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a: any[]) => actions.push(...a) }]],
-      features: [module, catalogServiceMock.factory(), mockServices.rootConfig.factory({ data: {} })],
+      extensionPoints: [
+        [
+          scaffolderActionsExtensionPoint,
+          { addActions: (...a: any[]) => actions.push(...a) },
+        ],
+      ],
+      features: [
+        module,
+        catalogServiceMock.factory(),
+        mockServices.rootConfig.factory({ data: {} }),
+      ],
     });
     const ids = actions.map(a => a.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(expect.arrayContaining(['tensorflow:model:create', 'tensorflow:repository:publish']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'tensorflow:model:create',
+        'tensorflow:repository:publish',
+      ]),
+    );
     for (const action of actions) {
       expect(action.id).toMatch(/^tensorflow:[a-z]+:[a-z][A-Za-z]*$/);
       expect(action.schema?.input).toBeDefined();
@@ -28,12 +42,24 @@ describe('the owner rule at start-up', () => {
     const logger = mockServices.logger.mock();
     const actions: any[] = [];
     await startTestBackend({
-      extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a: any[]) => actions.push(...a) }]],
-      features: [module, catalogServiceMock.factory(), logger.factory, mockServices.rootConfig.factory({ data: { tensorflow } })],
+      extensionPoints: [
+        [
+          scaffolderActionsExtensionPoint,
+          { addActions: (...a: any[]) => actions.push(...a) },
+        ],
+      ],
+      features: [
+        module,
+        catalogServiceMock.factory(),
+        logger.factory,
+        mockServices.rootConfig.factory({ data: { tensorflow } }),
+      ],
     });
     return { logger, actions };
   };
-  const deprecation = expect.stringContaining('tensorflow.catalog.allowUserOwners is deprecated');
+  const deprecation = expect.stringContaining(
+    'tensorflow.catalog.allowUserOwners is deprecated',
+  );
 
   it('logs no warning when only tensorflow.ownerKinds is set', async () => {
     const { logger } = await start({ ownerKinds: ['group', 'user'] });
@@ -42,11 +68,17 @@ describe('the owner rule at start-up', () => {
 
   it('warns when the deprecated tensorflow.catalog.allowUserOwners is set, naming the replacement', async () => {
     const { logger } = await start({ catalog: { allowUserOwners: true } });
-    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('replace it with tensorflow.ownerKinds: [group, user]'));
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringContaining(
+        'replace it with tensorflow.ownerKinds: [group, user]',
+      ),
+    );
   });
 
   it('fails start-up when allowUserOwners and ownerKinds disagree', async () => {
-    await expect(start({ ownerKinds: ['group'], catalog: { allowUserOwners: true } })).rejects.toThrow(
+    await expect(
+      start({ ownerKinds: ['group'], catalog: { allowUserOwners: true } }),
+    ).rejects.toThrow(
       /tensorflow\.catalog\.allowUserOwners is true but tensorflow\.ownerKinds is \[group\]; these disagree/,
     );
   });

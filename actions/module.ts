@@ -1,5 +1,8 @@
 import path from 'node:path';
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { ScmIntegrations } from '@backstage/integration';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
@@ -23,7 +26,13 @@ import { GithubRepositoryPublisher } from './repository/github';
 import { LocalRepositoryPublisher } from './repository/local';
 import { readServingConfig, servingPlatformNamespaces } from './serving/config';
 import { createServingProvisionAction } from './serving/provision';
-import { configError, readLocalRepositoryRoot, readNamingOptions, readOwnerRule, reservedNamespaceClash } from './shared/config';
+import {
+  configError,
+  readLocalRepositoryRoot,
+  readNamingOptions,
+  readOwnerRule,
+  reservedNamespaceClash,
+} from './shared/config';
 import { packageRoot } from './shared/paths';
 
 /**
@@ -54,31 +63,73 @@ export const tensorflowModule = createBackendModule({
         const access = readAccessPolicy(config);
         const identity = readIdentityConfig(config);
         const serving = readServingConfig(config);
-        const ci = assertCiContractConfig(identity, serving.modelStorageBaseUri);
-        const clash = reservedNamespaceClash(naming.namespacePrefix, servingPlatformNamespaces(serving));
-        if (clash) throw configError('namespacePrefix', `"${naming.namespacePrefix}" ${clash}; choose a prefix of your own, such as "ml-"`);
+        const ci = assertCiContractConfig(
+          identity,
+          serving.modelStorageBaseUri,
+        );
+        const clash = reservedNamespaceClash(
+          naming.namespacePrefix,
+          servingPlatformNamespaces(serving),
+        );
+        if (clash)
+          throw configError(
+            'namespacePrefix',
+            `"${naming.namespacePrefix}" ${clash}; choose a prefix of your own, such as "ml-"`,
+          );
         const gateway = readGatewayConfig(config);
         const catalogConfig = readCatalogConfig(config);
         const smokeDefaults = readSmokeDefaults(config);
         // entity and task links point at the frontend; without app.baseUrl, the backend (which serves the app in the dev setup)
-        const appBaseUrl = config.getOptionalString('app.baseUrl') ?? config.getOptionalString('backend.baseUrl') ?? 'http://localhost:7007';
+        const appBaseUrl =
+          config.getOptionalString('app.baseUrl') ??
+          config.getOptionalString('backend.baseUrl') ??
+          'http://localhost:7007';
 
         const integrations = ScmIntegrations.fromConfig(config);
-        const gitops = createGitOpsTarget(readGitOpsConfig(config), { integrations, logger });
+        const gitops = createGitOpsTarget(readGitOpsConfig(config), {
+          integrations,
+          logger,
+        });
         const skeletonsDir = path.join(packageRoot(), 'skeletons');
-        const getGithubClient = (target: Parameters<typeof createGithubClient>[0]) =>
-          createGithubClient(target, { integrations, logger });
+        const getGithubClient = (
+          target: Parameters<typeof createGithubClient>[0],
+        ) => createGithubClient(target, { integrations, logger });
         // One owner per project: every action asks this before its first side effect.
-        const projectAccess: ProjectAccess = { catalog, policy: access, claims: createClaimStore(gitops), auditor };
+        const projectAccess: ProjectAccess = {
+          catalog,
+          policy: access,
+          claims: createClaimStore(gitops),
+          auditor,
+        };
         const publishers = [
           new LocalRepositoryPublisher(readLocalRepositoryRoot(config)),
-          new GithubRepositoryPublisher({ integrations, getClient: getGithubClient }),
+          new GithubRepositoryPublisher({
+            integrations,
+            getClient: getGithubClient,
+          }),
         ];
 
         scaffolder.addActions(
-          createModelCreateAction({ skeletonsDir, auditor, naming, projectAccess, ci }),
-          createModelValidateAction({ urlReader, auditor, defaults: smokeDefaults, naming, projectAccess }),
-          createRepositoryPublishAction({ publishers, auditor, naming, projectAccess }),
+          createModelCreateAction({
+            skeletonsDir,
+            auditor,
+            naming,
+            projectAccess,
+            ci,
+          }),
+          createModelValidateAction({
+            urlReader,
+            auditor,
+            defaults: smokeDefaults,
+            naming,
+            projectAccess,
+          }),
+          createRepositoryPublishAction({
+            publishers,
+            auditor,
+            naming,
+            projectAccess,
+          }),
           createGithubConfigureAction({
             getClient: getGithubClient,
             integrations,
@@ -87,8 +138,24 @@ export const tensorflowModule = createBackendModule({
             auditor,
             projectAccess,
           }),
-          createIdentityProvisionAction({ gitops, access, identity, naming, auditor, projectAccess, modelStorageBaseUri: serving.modelStorageBaseUri }),
-          createServingProvisionAction({ gitops, serving, naming, auditor, access, gateway, projectAccess }),
+          createIdentityProvisionAction({
+            gitops,
+            access,
+            identity,
+            naming,
+            auditor,
+            projectAccess,
+            modelStorageBaseUri: serving.modelStorageBaseUri,
+          }),
+          createServingProvisionAction({
+            gitops,
+            serving,
+            naming,
+            auditor,
+            access,
+            gateway,
+            projectAccess,
+          }),
           createCatalogRegisterAction({
             catalog,
             publishers,

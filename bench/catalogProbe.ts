@@ -16,7 +16,7 @@ process.once('message', (start: ProbeStart) => {
     const t0 = performance.now();
     inFlight++;
     fetch(start.url)
-      .then(async (r) => {
+      .then(async r => {
         await r.arrayBuffer();
         if (!r.ok) failures++;
         latencies.push(performance.now() - t0);
@@ -26,7 +26,7 @@ process.once('message', (start: ProbeStart) => {
   }, start.intervalMs);
   process.once('message', async () => {
     clearInterval(timer);
-    while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+    while (inFlight > 0) await new Promise(r => setTimeout(r, 10));
     process.send!({ latencies, failures }, () => process.exit(0));
   });
   process.send!({ started: true });

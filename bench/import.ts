@@ -27,7 +27,14 @@ export const BACKSTAGE_PACKAGES = [
   'zod',
   'yaml',
 ];
-const HEAVY = ['kubernetes-models', '@kubernetes-models', '@octokit/plugin-retry', '@octokit/plugin-throttling', 'handlebars', '@tensorflow'];
+const HEAVY = [
+  'kubernetes-models',
+  '@kubernetes-models',
+  '@octokit/plugin-retry',
+  '@octokit/plugin-throttling',
+  'handlebars',
+  '@tensorflow',
+];
 
 interface Sample {
   backstageMs: number;
@@ -51,8 +58,17 @@ process.stdout.write(JSON.stringify({ backstageMs: t1 - t0, moduleMs: t2 - t1, f
 `;
 
 export function importSample(withModule: boolean): Sample {
-  const arg = JSON.stringify([BACKSTAGE_PACKAGES, HEAVY, withModule ? distIndex : '']);
-  return JSON.parse(execFileSync(process.execPath, ['-e', probe, arg], { cwd: repoRoot, encoding: 'utf8' }));
+  const arg = JSON.stringify([
+    BACKSTAGE_PACKAGES,
+    HEAVY,
+    withModule ? distIndex : '',
+  ]);
+  return JSON.parse(
+    execFileSync(process.execPath, ['-e', probe, arg], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    }),
+  );
 }
 
 const median = (xs: number[]) => {
@@ -63,9 +79,13 @@ const median = (xs: number[]) => {
 
 export const importBenchmark: Benchmark = {
   name: 'import',
-  description: 'time to load the built module on top of the Backstage packages (fresh processes, alternating, median)',
+  description:
+    'time to load the built module on top of the Backstage packages (fresh processes, alternating, median)',
   async run() {
-    if (!fs.existsSync(distIndex)) throw new Error('dist/actions/index.js is missing: run `npm run build` first');
+    if (!fs.existsSync(distIndex))
+      throw new Error(
+        'dist/actions/index.js is missing: run `npm run build` first',
+      );
     const without: Sample[] = [];
     const withModule: Sample[] = [];
     importSample(true); // warm the file system cache
@@ -78,15 +98,27 @@ export const importBenchmark: Benchmark = {
     const own = median(withModule.map(s => s.moduleMs));
     const spread = withModule.map(s => s.moduleMs).sort((a, b) => a - b);
     const heavy = [...new Set(withModule.flatMap(s => s.heavy))];
-    process.stdout.write(`${SAMPLES} samples each, alternating fresh processes (node ${process.version})\n`);
+    process.stdout.write(
+      `${SAMPLES} samples each, alternating fresh processes (node ${process.version})\n`,
+    );
     process.stdout.write('| measure | median ms |\n| --- | --- |\n');
-    process.stdout.write(`| Backstage packages alone (process without the module) | ${baseline.toFixed(1)} |\n`);
-    process.stdout.write(`| Backstage packages (process with the module) | ${backstage.toFixed(1)} |\n`);
-    process.stdout.write(`| the module on top (${withModule[0].files} files) | ${own.toFixed(1)} |\n\n`);
+    process.stdout.write(
+      `| Backstage packages alone (process without the module) | ${baseline.toFixed(1)} |\n`,
+    );
+    process.stdout.write(
+      `| Backstage packages (process with the module) | ${backstage.toFixed(1)} |\n`,
+    );
+    process.stdout.write(
+      `| the module on top (${withModule[0].files} files) | ${own.toFixed(1)} |\n\n`,
+    );
     process.stdout.write(
       `module / Backstage packages: ${(own / backstage).toFixed(2)}; module min ${spread[0].toFixed(1)} ms, max ${spread[spread.length - 1].toFixed(1)} ms\n`,
     );
-    process.stdout.write(`budget ${BUDGET_MS} ms: ${own <= BUDGET_MS ? 'within' : 'OVER'}\n`);
-    process.stdout.write(`heavy libraries loaded at import: ${heavy.length ? heavy.join(', ') : 'none'}\n`);
+    process.stdout.write(
+      `budget ${BUDGET_MS} ms: ${own <= BUDGET_MS ? 'within' : 'OVER'}\n`,
+    );
+    process.stdout.write(
+      `heavy libraries loaded at import: ${heavy.length ? heavy.join(', ') : 'none'}\n`,
+    );
   },
 };

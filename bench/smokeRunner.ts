@@ -40,9 +40,13 @@ const median = (xs: number[]) => {
 /** A model with its input, ready for the bare loop: predict + dataSync + dispose, nothing else. */
 async function bareModel(rt: Runtime, dir: string, seed: number) {
   const model = await rt.tf.loadLayersModel(fsLoadHandler(rt.tf, dir));
-  if (model.inputNames.length === 0) (model as unknown as { build(): void }).build();
-  const shape = model.inputs[0].shape.map((d) => (d === null ? 1 : d));
-  const data = synthesise({ name: model.inputNames[0], dtype: 'float32', shape }, seed);
+  if (model.inputNames.length === 0)
+    (model as unknown as { build(): void }).build();
+  const shape = model.inputs[0].shape.map(d => (d === null ? 1 : d));
+  const data = synthesise(
+    { name: model.inputNames[0], dtype: 'float32', shape },
+    seed,
+  );
   const x = rt.tf.tensor(data.values as Float32Array, shape);
   return {
     once() {
@@ -57,7 +61,12 @@ async function bareModel(rt: Runtime, dir: string, seed: number) {
   };
 }
 
-async function bareLoop(rt: Runtime, dir: string, job: SmokeBenchJob, runs: number): Promise<number> {
+async function bareLoop(
+  rt: Runtime,
+  dir: string,
+  job: SmokeBenchJob,
+  runs: number,
+): Promise<number> {
   const m = await bareModel(rt, dir, job.seed);
   for (let i = 0; i < job.warmup; i++) m.once();
   const samples: number[] = [];
@@ -74,16 +83,36 @@ serve<SmokeBenchJob>(async (job): Promise<SmokeBenchResult> => {
   const rt = await loadRuntime({ device: 'any' });
   // V8 needs far more than `warmup` calls before tfjs-layers' JavaScript is optimised: one untimed pass.
   await bareLoop(rt, job.dir, job, job.minRuns * 5);
-  const out: SmokeBenchResult = { backend: rt.backend, runs: job.minRuns, engine: [], bare: [], load: [], warm: [] };
-  const runsFor = () => (out.bare.length ? Math.max(job.minRuns, Math.min(job.maxRuns, Math.ceil(job.targetMs / median(out.bare)))) : job.minRuns);
+  const out: SmokeBenchResult = {
+    backend: rt.backend,
+    runs: job.minRuns,
+    engine: [],
+    bare: [],
+    load: [],
+    warm: [],
+  };
+  const runsFor = () =>
+    out.bare.length
+      ? Math.max(
+          job.minRuns,
+          Math.min(job.maxRuns, Math.ceil(job.targetMs / median(out.bare))),
+        )
+      : job.minRuns;
   for (let r = 0; r < job.rounds; r++) {
     // Enough runs that each timed loop lasts targetMs (sized from the bare p50 so far); both loops of a round run the same count.
     const runs = runsFor();
     out.runs = runs;
     // Alternate which goes first, so neither always gets the warmer process.
     if (r % 2 === 1) out.bare.push(await bareLoop(rt, job.dir, job, runs));
-    const report = await runSmoke({ modelDir: job.dir, runtime: rt, runs, warmupRuns: job.warmup, seed: job.seed });
-    if (!report.passed) throw new Error(`smoke checks failed: ${JSON.stringify(report.checks)}`);
+    const report = await runSmoke({
+      modelDir: job.dir,
+      runtime: rt,
+      runs,
+      warmupRuns: job.warmup,
+      seed: job.seed,
+    });
+    if (!report.passed)
+      throw new Error(`smoke checks failed: ${JSON.stringify(report.checks)}`);
     out.engine.push(report.timings.p50Ms!);
     out.load.push(report.timings.loadMs);
     out.warm.push(report.timings.warmupMs);

@@ -1,10 +1,27 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { parseEntityRef } from '@backstage/catalog-model';
-import { ScaffolderClient, guestToken, type TaskEvent, type TaskOutput } from './scaffolderClient';
-import { applyParameterDefaults, missingRequired, type FilledDefault, type JsonSchema } from './defaults';
+import {
+  ScaffolderClient,
+  guestToken,
+  type TaskEvent,
+  type TaskOutput,
+} from './scaffolderClient';
+import {
+  applyParameterDefaults,
+  missingRequired,
+  type FilledDefault,
+  type JsonSchema,
+} from './defaults';
 
-const FLAGS = ['name', 'owner', 'description', 'system', 'lifecycle', 'model'] as const;
+const FLAGS = [
+  'name',
+  'owner',
+  'description',
+  'system',
+  'lifecycle',
+  'model',
+] as const;
 
 const usage = `Usage: create-model --name <name> --owner <group ref> [options]
        create-model --template template:default/provision-endpoint --model <resource ref> [options]
@@ -38,7 +55,11 @@ function parseValue(raw: string): unknown {
   }
 }
 
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out = process.stdout,
+  err = process.stderr,
+): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -60,8 +81,16 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     out.write(`${usage}\n`);
     return 0;
   }
-  const backstageUrl = (values['backstage-url'] ?? process.env.BACKSTAGE_URL ?? 'http://localhost:7007').replace(/\/+$/, '');
-  const appUrl = (values['app-url'] ?? process.env.BACKSTAGE_APP_URL ?? backstageUrl).replace(/\/+$/, '');
+  const backstageUrl = (
+    values['backstage-url'] ??
+    process.env.BACKSTAGE_URL ??
+    'http://localhost:7007'
+  ).replace(/\/+$/, '');
+  const appUrl = (
+    values['app-url'] ??
+    process.env.BACKSTAGE_APP_URL ??
+    backstageUrl
+  ).replace(/\/+$/, '');
   const token = process.env.BACKSTAGE_TOKEN || (await guestToken(backstageUrl));
   const given: Record<string, unknown> = {};
   for (const key of FLAGS) {
@@ -80,12 +109,17 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   const templateRef = values.template ?? 'template:default/create-model';
   let steps: JsonSchema[];
   try {
-    steps = (await client.parameterSchema(templateRef)).steps.map(s => s.schema as JsonSchema);
+    steps = (await client.parameterSchema(templateRef)).steps.map(
+      s => s.schema as JsonSchema,
+    );
   } catch (e) {
-    err.write(`Could not read the parameters of ${templateRef} on ${backstageUrl}: ${(e as Error).message}\n`);
+    err.write(
+      `Could not read the parameters of ${templateRef} on ${backstageUrl}: ${(e as Error).message}\n`,
+    );
     return 1;
   }
-  const hasParameter = (key: string) => steps.some(s => s.properties && key in s.properties);
+  const hasParameter = (key: string) =>
+    steps.some(s => s.properties && key in s.properties);
   const cliDefaults: FilledDefault[] = [];
   if (given.description === undefined && hasParameter('description')) {
     given.description = 'A TensorFlow model';
@@ -94,24 +128,38 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   const { values: parameters, filled } = applyParameterDefaults(steps, given);
   const missing = missingRequired(steps, parameters);
   if (missing.length > 0) {
-    const how = missing.map(m => ((FLAGS as readonly string[]).includes(m) ? `--${m}` : `--set ${m}=...`)).join(', ');
-    err.write(`${templateRef} requires ${missing.join(', ')}; pass ${how}\n\n${usage}\n`);
+    const how = missing
+      .map(m =>
+        (FLAGS as readonly string[]).includes(m) ? `--${m}` : `--set ${m}=...`,
+      )
+      .join(', ');
+    err.write(
+      `${templateRef} requires ${missing.join(', ')}; pass ${how}\n\n${usage}\n`,
+    );
     return 2;
   }
-  const shown = [...filled.map(f => ({ ...f, from: 'template default' })), ...cliDefaults.map(f => ({ ...f, from: 'CLI default' }))];
+  const shown = [
+    ...filled.map(f => ({ ...f, from: 'template default' })),
+    ...cliDefaults.map(f => ({ ...f, from: 'CLI default' })),
+  ];
   if (shown.length > 0) {
     out.write(`Filled in (not given on the command line):\n`);
-    for (const f of shown) out.write(`  ${f.path} = ${JSON.stringify(f.value)} (${f.from})\n`);
+    for (const f of shown)
+      out.write(`  ${f.path} = ${JSON.stringify(f.value)} (${f.from})\n`);
   }
 
   let taskId: string;
   try {
     taskId = await client.createTask(templateRef, parameters);
   } catch (e) {
-    err.write(`Could not start ${templateRef} on ${backstageUrl}: ${(e as Error).message}\n`);
+    err.write(
+      `Could not start ${templateRef} on ${backstageUrl}: ${(e as Error).message}\n`,
+    );
     return 1;
   }
-  out.write(`Task ${taskId} started on ${backstageUrl}\n  Task page: ${appUrl}/create/tasks/${encodeURIComponent(taskId)}\n`);
+  out.write(
+    `Task ${taskId} started on ${backstageUrl}\n  Task page: ${appUrl}/create/tasks/${encodeURIComponent(taskId)}\n`,
+  );
 
   const onEvent = (event: TaskEvent) => {
     const { stepId, status } = event.body;
@@ -120,11 +168,14 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     const message = event.body.message.replace(/\x1b\[[0-9;]*m/g, '');
     if (event.type !== 'log') return;
     if (status) out.write(`[${stepId ?? 'task'}] ${status}\n`);
-    else if (!values.quiet) out.write(`  ${stepId ? `${stepId}: ` : ''}${message}\n`);
+    else if (!values.quiet)
+      out.write(`  ${stepId ? `${stepId}: ` : ''}${message}\n`);
   };
   const result = await client.follow(taskId, onEvent);
   if (result.status !== 'completed') {
-    err.write(`Task ${taskId} ${result.status}${result.failure?.stepId ? ` at step "${result.failure.stepId}"` : ''}: ${result.failure?.message ?? 'no error message'}\n`);
+    err.write(
+      `Task ${taskId} ${result.status}${result.failure?.stepId ? ` at step "${result.failure.stepId}"` : ''}: ${result.failure?.message ?? 'no error message'}\n`,
+    );
     return 1;
   }
   out.write(`Task ${taskId} completed.\n`);
@@ -132,14 +183,20 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   return 0;
 }
 
-function printOutput(output: TaskOutput, appUrl: string, out: NodeJS.WritableStream) {
+function printOutput(
+  output: TaskOutput,
+  appUrl: string,
+  out: NodeJS.WritableStream,
+) {
   for (const link of output.links ?? []) {
     let url = link.url;
     if (!url && link.entityRef) {
       const ref = parseEntityRef(link.entityRef);
       url = `${appUrl}/catalog/${ref.namespace}/${ref.kind.toLocaleLowerCase('en-US')}/${ref.name}`;
     }
-    out.write(`  ${link.title ?? 'link'}: ${url ?? ''}${link.entityRef ? ` (${link.entityRef})` : ''}\n`);
+    out.write(
+      `  ${link.title ?? 'link'}: ${url ?? ''}${link.entityRef ? ` (${link.entityRef})` : ''}\n`,
+    );
   }
   for (const text of output.text ?? []) {
     out.write(`  ${text.title ?? ''}\n${text.content ?? ''}\n`);

@@ -30,24 +30,40 @@ export interface FilledDefault {
 
 type Values = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Values =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function matches(schema: JsonSchema | undefined, value: unknown): boolean {
   if (!schema) return true;
-  if ('const' in schema && JSON.stringify(schema.const) !== JSON.stringify(value)) return false;
-  if (schema.enum && !schema.enum.some(e => JSON.stringify(e) === JSON.stringify(value))) return false;
+  if (
+    'const' in schema &&
+    JSON.stringify(schema.const) !== JSON.stringify(value)
+  )
+    return false;
+  if (
+    schema.enum &&
+    !schema.enum.some(e => JSON.stringify(e) === JSON.stringify(value))
+  )
+    return false;
   return true;
 }
 
 /** The branch of a `dependencies` entry the current value selects (rjsf: the first oneOf branch whose key schema validates). */
-function dependencyBranch(key: string, dependency: JsonSchema, values: Values): JsonSchema | undefined {
+function dependencyBranch(
+  key: string,
+  dependency: JsonSchema,
+  values: Values,
+): JsonSchema | undefined {
   const branches = dependency.oneOf ?? dependency.anyOf;
   if (!branches) return dependency;
   return branches.find(b => matches(b.properties?.[key], values[key]));
 }
 
 /** The object schema with the `dependencies` branches selected by `values` merged in, as rjsf resolves it. */
-export function resolveDependencies(schema: JsonSchema, values: Values): JsonSchema {
+export function resolveDependencies(
+  schema: JsonSchema,
+  values: Values,
+): JsonSchema {
   const properties = { ...schema.properties };
   for (const [key, dependency] of Object.entries(schema.dependencies ?? {})) {
     if (Array.isArray(dependency) || values[key] === undefined) continue;
@@ -56,13 +72,19 @@ export function resolveDependencies(schema: JsonSchema, values: Values): JsonSch
     const resolved = resolveDependencies(branch, values);
     for (const [name, prop] of Object.entries(resolved.properties ?? {})) {
       // the branch's own copy of the key (its `const`) narrows, it doesn't add a field
-      properties[name] = name in properties ? { ...properties[name], ...prop } : prop;
+      properties[name] =
+        name in properties ? { ...properties[name], ...prop } : prop;
     }
   }
   return { ...schema, properties };
 }
 
-function fillObject(schema: JsonSchema, values: Values, prefix: string, filled: FilledDefault[]): Values {
+function fillObject(
+  schema: JsonSchema,
+  values: Values,
+  prefix: string,
+  filled: FilledDefault[],
+): Values {
   const result: Values = { ...values };
   const fill = (props: Record<string, JsonSchema>) => {
     for (const [name, prop] of Object.entries(props)) {
@@ -71,9 +93,18 @@ function fillObject(schema: JsonSchema, values: Values, prefix: string, filled: 
         result[name] = structuredClone(prop.default);
         filled.push({ path, value: prop.default });
       }
-      if (prop.properties && (result[name] === undefined || isObject(result[name]))) {
-        const nested = fillObject(prop, isObject(result[name]) ? (result[name] as Values) : {}, path, filled);
-        if (result[name] !== undefined || Object.keys(nested).length > 0) result[name] = nested;
+      if (
+        prop.properties &&
+        (result[name] === undefined || isObject(result[name]))
+      ) {
+        const nested = fillObject(
+          prop,
+          isObject(result[name]) ? (result[name] as Values) : {},
+          path,
+          filled,
+        );
+        if (result[name] !== undefined || Object.keys(nested).length > 0)
+          result[name] = nested;
       }
     }
   };
@@ -92,7 +123,10 @@ function fillObject(schema: JsonSchema, values: Values, prefix: string, filled: 
  * Fills the defaults of every parameter page, in page order, into a copy of `values` (what the
  * user gave is never replaced). Returns the values and the list of what was filled in.
  */
-export function applyParameterDefaults(steps: JsonSchema[], values: Values): { values: Values; filled: FilledDefault[] } {
+export function applyParameterDefaults(
+  steps: JsonSchema[],
+  values: Values,
+): { values: Values; filled: FilledDefault[] } {
   const filled: FilledDefault[] = [];
   let result: Values = { ...values };
   for (const step of steps) result = fillObject(step, result, '', filled);
@@ -111,9 +145,12 @@ export function missingRequired(steps: JsonSchema[], values: Values): string[] {
         continue;
       }
       if (values[key] === undefined) continue;
-      dependencyBranch(key, dependency, values)?.required?.forEach(r => required.add(r));
+      dependencyBranch(key, dependency, values)?.required?.forEach(r =>
+        required.add(r),
+      );
     }
-    for (const name of required) if (values[name] === undefined || values[name] === '') missing.push(name);
+    for (const name of required)
+      if (values[name] === undefined || values[name] === '') missing.push(name);
   }
   return [...new Set(missing)];
 }

@@ -11,14 +11,20 @@ export interface TaskEvent {
   body: {
     message: string;
     stepId?: string;
-    status?: 'open' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+    status?:
+      'open' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'skipped';
     output?: Record<string, unknown>;
     error?: { name?: string; message: string };
   };
 }
 
 export interface TaskOutput {
-  links?: Array<{ title?: string; url?: string; entityRef?: string; icon?: string }>;
+  links?: Array<{
+    title?: string;
+    url?: string;
+    entityRef?: string;
+    icon?: string;
+  }>;
   text?: Array<{ title?: string; content?: string }>;
   [key: string]: unknown;
 }
@@ -38,14 +44,17 @@ export class ScaffolderClient {
   ) {}
 
   private async request(path: string, init: RequestInit = {}): Promise<any> {
-    const response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}/api/scaffolder/v2${path}`, {
-      ...init,
-      headers: {
-        'content-type': 'application/json',
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        ...init.headers,
+    const response = await fetch(
+      `${this.baseUrl.replace(/\/+$/, '')}/api/scaffolder/v2${path}`,
+      {
+        ...init,
+        headers: {
+          'content-type': 'application/json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...init.headers,
+        },
       },
-    });
+    );
     const text = await response.text();
     if (!response.ok) {
       let message = text;
@@ -54,39 +63,64 @@ export class ScaffolderClient {
       } catch {
         // keep the raw text
       }
-      throw new Error(`${init.method ?? 'GET'} ${path} failed with ${response.status}: ${message}`);
+      throw new Error(
+        `${init.method ?? 'GET'} ${path} failed with ${response.status}: ${message}`,
+      );
     }
     return text ? JSON.parse(text) : undefined;
   }
 
-  async createTask(templateRef: string, values: Record<string, unknown>): Promise<string> {
-    const body = await this.request('/tasks', { method: 'POST', body: JSON.stringify({ templateRef, values }) });
+  async createTask(
+    templateRef: string,
+    values: Record<string, unknown>,
+  ): Promise<string> {
+    const body = await this.request('/tasks', {
+      method: 'POST',
+      body: JSON.stringify({ templateRef, values }),
+    });
     return body.id;
   }
 
   /** The template's parameter pages as the scaffolder form receives them. */
-  async parameterSchema(templateRef: string): Promise<{ title: string; steps: Array<{ title: string; schema: Record<string, unknown> }> }> {
-    const { kind, namespace, name } = parseEntityRef(templateRef, { defaultKind: 'template' });
+  async parameterSchema(templateRef: string): Promise<{
+    title: string;
+    steps: Array<{ title: string; schema: Record<string, unknown> }>;
+  }> {
+    const { kind, namespace, name } = parseEntityRef(templateRef, {
+      defaultKind: 'template',
+    });
     const path = [namespace, kind, name].map(encodeURIComponent).join('/');
     return this.request(`/templates/${path}/parameter-schema`);
   }
 
   async retryTask(taskId: string): Promise<void> {
-    await this.request(`/tasks/${encodeURIComponent(taskId)}/retry`, { method: 'POST', body: '{}' });
+    await this.request(`/tasks/${encodeURIComponent(taskId)}/retry`, {
+      method: 'POST',
+      body: '{}',
+    });
   }
 
-  async getTask(taskId: string): Promise<{ id: string; status: string; spec: unknown }> {
+  async getTask(
+    taskId: string,
+  ): Promise<{ id: string; status: string; spec: unknown }> {
     return this.request(`/tasks/${encodeURIComponent(taskId)}`);
   }
 
   /** Long-polls the task's events, calling `onEvent` for each, until the task completes. */
-  async follow(taskId: string, onEvent: (event: TaskEvent) => void, signal?: AbortSignal): Promise<TaskResult> {
+  async follow(
+    taskId: string,
+    onEvent: (event: TaskEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<TaskResult> {
     let after: number | undefined;
     let failure: TaskResult['failure'];
     for (;;) {
       signal?.throwIfAborted();
       const query = after === undefined ? '' : `?after=${after}`;
-      const events: TaskEvent[] = await this.request(`/tasks/${encodeURIComponent(taskId)}/events${query}`, { signal });
+      const events: TaskEvent[] = await this.request(
+        `/tasks/${encodeURIComponent(taskId)}/events${query}`,
+        { signal },
+      );
       for (const event of events) {
         after = event.id;
         onEvent(event);
@@ -97,9 +131,17 @@ export class ScaffolderClient {
           const task = await this.getTask(taskId);
           const status = task.status as TaskResult['status'];
           if (event.body.error) {
-            failure = { stepId: failure?.stepId, message: event.body.error.message };
+            failure = {
+              stepId: failure?.stepId,
+              message: event.body.error.message,
+            };
           }
-          return { taskId, status, output: (event.body.output ?? {}) as TaskOutput, failure: status === 'completed' ? undefined : failure };
+          return {
+            taskId,
+            status,
+            output: (event.body.output ?? {}) as TaskOutput,
+            failure: status === 'completed' ? undefined : failure,
+          };
         }
       }
     }
@@ -112,9 +154,13 @@ export class ScaffolderClient {
  */
 export async function guestToken(baseUrl: string): Promise<string | undefined> {
   try {
-    const response = await fetch(`${baseUrl.replace(/\/+$/, '')}/api/auth/guest/refresh`);
+    const response = await fetch(
+      `${baseUrl.replace(/\/+$/, '')}/api/auth/guest/refresh`,
+    );
     if (!response.ok) return undefined;
-    const body = (await response.json()) as { backstageIdentity?: { token?: string } };
+    const body = (await response.json()) as {
+      backstageIdentity?: { token?: string };
+    };
     return body.backstageIdentity?.token;
   } catch {
     return undefined;

@@ -15,17 +15,34 @@ export const CPU_PACKAGE = '@tensorflow/tfjs-node';
 export type NativePackage = typeof GPU_PACKAGE | typeof CPU_PACKAGE;
 
 /** The TensorFlow API the engine uses: core + layers + converter, plus `node` when native. */
-export type Tf = typeof tfc & Pick<typeof tfl, 'loadLayersModel'> & Pick<typeof tfconv, 'loadGraphModel'> & {
-  node?: NodeApi;
-};
+export type Tf = typeof tfc &
+  Pick<typeof tfl, 'loadLayersModel'> &
+  Pick<typeof tfconv, 'loadGraphModel'> & {
+    node?: NodeApi;
+  };
 
 /** The part of tfjs-node's `tf.node` namespace we use (typed here: the package is an optional peer). */
 export interface NodeApi {
   getMetaGraphsFromSavedModel(path: string): Promise<
-    Array<{ tags: string[]; signatureDefs: Record<string, { inputs: Record<string, NodeTensorInfo>; outputs: Record<string, NodeTensorInfo> }> }>
+    Array<{
+      tags: string[];
+      signatureDefs: Record<
+        string,
+        {
+          inputs: Record<string, NodeTensorInfo>;
+          outputs: Record<string, NodeTensorInfo>;
+        }
+      >;
+    }>
   >;
-  loadSavedModel(path: string, tags?: string[], signature?: string): Promise<{
-    predict(inputs: tfc.Tensor | tfc.Tensor[] | tfc.NamedTensorMap): tfc.Tensor | tfc.Tensor[] | tfc.NamedTensorMap;
+  loadSavedModel(
+    path: string,
+    tags?: string[],
+    signature?: string,
+  ): Promise<{
+    predict(
+      inputs: tfc.Tensor | tfc.Tensor[] | tfc.NamedTensorMap,
+    ): tfc.Tensor | tfc.Tensor[] | tfc.NamedTensorMap;
     dispose(): void;
   }>;
 }
@@ -57,7 +74,8 @@ export interface Availability {
   cpuPackage: boolean;
 }
 
-export type BackendPlan = { kind: 'native'; pkg: NativePackage } | { kind: 'js' };
+export type BackendPlan =
+  { kind: 'native'; pkg: NativePackage } | { kind: 'js' };
 
 export class DeviceUnavailableError extends Error {
   constructor(message: string) {
@@ -67,7 +85,10 @@ export class DeviceUnavailableError extends Error {
 }
 
 /** The device policy as a pure function: which backend to try for a policy and what is installed. */
-export function planBackend(device: DevicePolicy, available: Availability): BackendPlan {
+export function planBackend(
+  device: DevicePolicy,
+  available: Availability,
+): BackendPlan {
   if (device === 'gpu') {
     if (!available.gpuPackage) {
       throw new DeviceUnavailableError(
@@ -77,29 +98,40 @@ export function planBackend(device: DevicePolicy, available: Availability): Back
     }
     return { kind: 'native', pkg: GPU_PACKAGE };
   }
-  if (device === 'any' && available.gpuPackage) return { kind: 'native', pkg: GPU_PACKAGE };
+  if (device === 'any' && available.gpuPackage)
+    return { kind: 'native', pkg: GPU_PACKAGE };
   if (available.cpuPackage) return { kind: 'native', pkg: CPU_PACKAGE };
   return { kind: 'js' };
 }
 
 export type ModuleLoader = (name: string) => unknown;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const defaultLoader: ModuleLoader = (name) => require(name);
+const defaultLoader: ModuleLoader = name => require(name);
 
 /** True when `name` resolves; a missing package is false, a broken install throws. */
-export function isInstalled(name: string, resolve: (n: string) => string = require.resolve): boolean {
+export function isInstalled(
+  name: string,
+  resolve: (n: string) => string = require.resolve,
+): boolean {
   try {
     resolve(name);
     return true;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err?.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`'${name}'`)) return false;
+    if (
+      err?.code === 'MODULE_NOT_FOUND' &&
+      String(err.message).includes(`'${name}'`)
+    )
+      return false;
     throw e;
   }
 }
 
 export function detectAvailability(): Availability {
-  return { gpuPackage: isInstalled(GPU_PACKAGE), cpuPackage: isInstalled(CPU_PACKAGE) };
+  return {
+    gpuPackage: isInstalled(GPU_PACKAGE),
+    cpuPackage: isInstalled(CPU_PACKAGE),
+  };
 }
 
 let cached: Promise<Runtime> | undefined;
@@ -120,10 +152,16 @@ export function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const device = options.device ?? 'any';
   const available = options.availability ?? detectAvailability();
   const plan = planBackend(device, available);
-  const key = plan.kind === 'native' ? plan.pkg : `js:${options.jsBackend ?? 'auto'}`;
+  const key =
+    plan.kind === 'native' ? plan.pkg : `js:${options.jsBackend ?? 'auto'}`;
   if (!cached || cachedKey !== key) {
     cachedKey = key;
-    cached = createRuntime(plan, device, options.jsBackend ?? 'auto', options.load ?? defaultLoader).catch((e) => {
+    cached = createRuntime(
+      plan,
+      device,
+      options.jsBackend ?? 'auto',
+      options.load ?? defaultLoader,
+    ).catch(e => {
       cached = undefined;
       throw e;
     });
@@ -131,7 +169,12 @@ export function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   return cached;
 }
 
-async function createRuntime(plan: BackendPlan, device: DevicePolicy, jsBackend: JsBackend, load: ModuleLoader): Promise<Runtime> {
+async function createRuntime(
+  plan: BackendPlan,
+  device: DevicePolicy,
+  jsBackend: JsBackend,
+  load: ModuleLoader,
+): Promise<Runtime> {
   if (plan.kind === 'native') {
     const tf = load(plan.pkg) as Tf & { backend(): unknown };
     tf.enableProdMode();
@@ -149,7 +192,9 @@ async function createRuntime(plan: BackendPlan, device: DevicePolicy, jsBackend:
       backend: tf.getBackend(),
       nativePackage: plan.pkg,
       // tfjs-node-gpu says only whether a GPU is used, not which one (the last visible CUDA device, tfjs#320).
-      device: onGpu ? { kind: 'gpu', name: 'CUDA device (tfjs-node-gpu does not name it)' } : { kind: 'cpu' },
+      device: onGpu
+        ? { kind: 'gpu', name: 'CUDA device (tfjs-node-gpu does not name it)' }
+        : { kind: 'cpu' },
     };
   }
   const core = load('@tensorflow/tfjs-core') as typeof tfc;
@@ -172,5 +217,10 @@ async function createRuntime(plan: BackendPlan, device: DevicePolicy, jsBackend:
     loadLayersModel: layers.loadLayersModel,
     loadGraphModel: converter.loadGraphModel,
   }) as Tf;
-  return { tf, backend: core.getBackend(), nativePackage: null, device: { kind: 'cpu' } };
+  return {
+    tf,
+    backend: core.getBackend(),
+    nativePackage: null,
+    device: { kind: 'cpu' },
+  };
 }

@@ -39,22 +39,37 @@ setInterval(() => {
 function silenceTfjsBanner() {
   const warn = console.warn.bind(console);
   console.warn = (...args: unknown[]) => {
-    if (args.some((a) => typeof a === 'string' && /install our node\s+backend|tfjs-node for more details/i.test(a))) return;
+    if (
+      args.some(
+        a =>
+          typeof a === 'string' &&
+          /install our node\s+backend|tfjs-node for more details/i.test(a),
+      )
+    )
+      return;
     warn(...args);
   };
 }
 
 function serialize(e: unknown): SerializedError {
   const err = e as Error & { field?: string; limit?: string };
-  return { name: err?.name ?? 'Error', message: String(err?.message ?? e), field: err?.field, limit: err?.limit };
+  return {
+    name: err?.name ?? 'Error',
+    message: String(err?.message ?? e),
+    field: err?.field,
+    limit: err?.limit,
+  };
 }
 
 /** Serves one job with `handler`, then exits. Call from the runner script's top level. */
 export function serve<P>(handler: (payload: P) => Promise<unknown>): void {
-  if (!process.send) throw new Error('the smoke runner must be started by sandbox.ts (no IPC channel)');
+  if (!process.send)
+    throw new Error(
+      'the smoke runner must be started by sandbox.ts (no IPC channel)',
+    );
   silenceTfjsBanner();
   const send = (m: ChildMessage) =>
-    new Promise<void>((resolve) => {
+    new Promise<void>(resolve => {
       if (!process.connected) {
         resolve();
         return;
@@ -66,11 +81,18 @@ export function serve<P>(handler: (payload: P) => Promise<unknown>): void {
     // Grace beyond the parent's own limits: the parent normally kills first and names the limit.
     const watchdog = new Worker(WATCHDOG, {
       eval: true,
-      workerData: { ppid: process.ppid, deadline: Date.now() + job.wallMs + 2000, maxRss: job.memoryMb * 1.25 * 1024 * 1024 },
+      workerData: {
+        ppid: process.ppid,
+        deadline: Date.now() + job.wallMs + 2000,
+        maxRss: job.memoryMb * 1.25 * 1024 * 1024,
+      },
     });
     watchdog.unref();
     // Where /proc is missing the parent watches the RSS reported here.
-    const rss = setInterval(() => void send({ type: 'rss', rss: process.memoryUsage.rss() }), 200);
+    const rss = setInterval(
+      () => void send({ type: 'rss', rss: process.memoryUsage.rss() }),
+      200,
+    );
     rss.unref();
     let message: ChildMessage;
     try {
@@ -78,7 +100,16 @@ export function serve<P>(handler: (payload: P) => Promise<unknown>): void {
       const size = Buffer.byteLength(JSON.stringify(value) ?? '');
       message =
         size > job.maxOutputBytes
-          ? { type: 'error', error: serialize(new SmokeLimitError('maxOutputBytes', `the smoke result is ${formatBytes(size)}`, job.maxOutputBytes)) }
+          ? {
+              type: 'error',
+              error: serialize(
+                new SmokeLimitError(
+                  'maxOutputBytes',
+                  `the smoke result is ${formatBytes(size)}`,
+                  job.maxOutputBytes,
+                ),
+              ),
+            }
           : { type: 'result', value };
     } catch (e) {
       message = { type: 'error', error: serialize(e) };

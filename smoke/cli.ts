@@ -9,7 +9,14 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DevicePolicy, JsBackend } from './backend';
 import { runEndpointSmoke } from './endpoint';
-import { DEFAULT_LIMITS, LIMIT_KEYS, limitFlag, limitProblem, withDefaults, type SmokeLimits } from './limits';
+import {
+  DEFAULT_LIMITS,
+  LIMIT_KEYS,
+  limitFlag,
+  limitProblem,
+  withDefaults,
+  type SmokeLimits,
+} from './limits';
 import { preflightLocal } from './preflight';
 import { redactText } from './redact';
 import { formatReport } from './report';
@@ -25,7 +32,10 @@ const LIMIT_HELP: Record<keyof SmokeLimits, string> = {
   maxInputBytes: 'bytes of the input tensors',
   maxOutputBytes: 'size of the result (report JSON)',
 };
-const limitUsage = LIMIT_KEYS.map((k) => `  --${`${limitFlag(k)} N`.padEnd(26)}${LIMIT_HELP[k]} (default ${DEFAULT_LIMITS[k]})`).join('\n');
+const limitUsage = LIMIT_KEYS.map(
+  k =>
+    `  --${`${limitFlag(k)} N`.padEnd(26)}${LIMIT_HELP[k]} (default ${DEFAULT_LIMITS[k]})`,
+).join('\n');
 
 export const USAGE = `usage: tf-smoke <model-dir> [options]
        tf-smoke --endpoint URL --model NAME [--version N] [options]
@@ -54,7 +64,8 @@ class UsageError extends Error {}
 const num = (name: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  if (!Number.isFinite(n))
+    throw new UsageError(`--${name} must be a number, got '${v}'`);
   return n;
 };
 
@@ -81,7 +92,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         model: { type: 'string' },
         version: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(LIMIT_KEYS.map((k) => [limitFlag(k), { type: 'string' as const }])),
+        ...Object.fromEntries(
+          LIMIT_KEYS.map(k => [limitFlag(k), { type: 'string' as const }]),
+        ),
       },
     });
     if (v.help) {
@@ -90,19 +103,30 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     json = !!v.json;
     const device = (v.device ?? 'any') as DevicePolicy;
-    if (!['any', 'gpu', 'cpu'].includes(device)) throw new UsageError(`--device must be any, gpu or cpu, got '${v.device}'`);
+    if (!['any', 'gpu', 'cpu'].includes(device))
+      throw new UsageError(
+        `--device must be any, gpu or cpu, got '${v.device}'`,
+      );
     const jsBackend = (v.backend ?? 'auto') as JsBackend;
-    if (!['auto', 'wasm', 'cpu'].includes(jsBackend)) throw new UsageError(`--backend must be auto, wasm or cpu`);
+    if (!['auto', 'wasm', 'cpu'].includes(jsBackend))
+      throw new UsageError(`--backend must be auto, wasm or cpu`);
     const limits: Partial<SmokeLimits> = {};
     for (const k of LIMIT_KEYS) {
-      const raw = (v as Record<string, string | boolean | undefined>)[limitFlag(k)];
+      const raw = (v as Record<string, string | boolean | undefined>)[
+        limitFlag(k)
+      ];
       if (raw === undefined) continue;
       const n = Number(raw);
       const problem = limitProblem(k, n);
-      if (problem) throw new UsageError(`--${limitFlag(k)} ${problem.replace(/^is [^;]+/, `is '${raw}'`)}`);
+      if (problem)
+        throw new UsageError(
+          `--${limitFlag(k)} ${problem.replace(/^is [^;]+/, `is '${raw}'`)}`,
+        );
       limits[k] = n;
     }
-    const inputs = v.inputs ? (JSON.parse(fs.readFileSync(v.inputs, 'utf8')) as ExplicitInputs) : undefined;
+    const inputs = v.inputs
+      ? (JSON.parse(fs.readFileSync(v.inputs, 'utf8')) as ExplicitInputs)
+      : undefined;
     const common = {
       runs: num('runs', v.runs),
       warmupRuns: num('warmup', v.warmup),
@@ -115,18 +139,44 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     };
     if (v.endpoint) {
       if (!v.model) throw new UsageError('--endpoint needs --model NAME');
-      if (positionals.length) throw new UsageError('give either <model-dir> or --endpoint, not both');
-      report = await runEndpointSmoke({ ...common, endpoint: v.endpoint, model: v.model, version: v.version });
+      if (positionals.length)
+        throw new UsageError('give either <model-dir> or --endpoint, not both');
+      report = await runEndpointSmoke({
+        ...common,
+        endpoint: v.endpoint,
+        model: v.model,
+        version: v.version,
+      });
     } else {
-      if (positionals.length !== 1) throw new UsageError('give one <model-dir> (or --endpoint URL --model NAME)');
+      if (positionals.length !== 1)
+        throw new UsageError(
+          'give one <model-dir> (or --endpoint URL --model NAME)',
+        );
       const all = withDefaults(limits);
       preflightLocal(positionals[0], { limits: all, inputs });
-      report = await runSmokeIsolated({ ...common, modelDir: positionals[0], displayPath: positionals[0], device, jsBackend, format: (v.format ?? 'auto') as FormatOption, limits: all });
+      report = await runSmokeIsolated({
+        ...common,
+        modelDir: positionals[0],
+        displayPath: positionals[0],
+        device,
+        jsBackend,
+        format: (v.format ?? 'auto') as FormatOption,
+        limits: all,
+      });
     }
   } catch (e) {
     const err = e as Error;
-    if (json) io.stdout(JSON.stringify({ error: { name: err.name, message: redactText(err.message) } }, null, 2));
-    io.stderr(`tf-smoke: ${redactText(err.message)}${e instanceof UsageError || err.name === 'TypeError' ? `\n${USAGE}` : ''}`);
+    if (json)
+      io.stdout(
+        JSON.stringify(
+          { error: { name: err.name, message: redactText(err.message) } },
+          null,
+          2,
+        ),
+      );
+    io.stderr(
+      `tf-smoke: ${redactText(err.message)}${e instanceof UsageError || err.name === 'TypeError' ? `\n${USAGE}` : ''}`,
+    );
     return 2;
   }
   io.stdout(json ? JSON.stringify(report, null, 2) : formatReport(report));
@@ -137,12 +187,12 @@ if (require.main === module) {
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   main(process.argv.slice(2), {
-    stdout: (s) => process.stdout.write(`${s}\n`),
-    stderr: (s) => process.stderr.write(`${s}\n`),
+    stdout: s => process.stdout.write(`${s}\n`),
+    stderr: s => process.stderr.write(`${s}\n`),
     signal: ac.signal,
   }).then(
-    (code) => (process.exitCode = code),
-    (e) => {
+    code => (process.exitCode = code),
+    e => {
       process.stderr.write(`tf-smoke: ${(e as Error).stack}\n`);
       process.exitCode = 2;
     },

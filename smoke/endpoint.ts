@@ -3,7 +3,16 @@
  * (GET /v1/models/{name} until AVAILABLE, GET …/metadata, POST …:predict; TF Serving g3doc/api_rest.md).
  */
 import { redactUrl } from './redact';
-import { checkDeterministic, checkExpectations, checkFinite, checkLatency, checkOutputs, latencyStats, summarise, type OutputData } from './checks';
+import {
+  checkDeterministic,
+  checkExpectations,
+  checkFinite,
+  checkLatency,
+  checkOutputs,
+  latencyStats,
+  summarise,
+  type OutputData,
+} from './checks';
 import { DEFAULT_TOLERANCE, SmokeAbortedError } from './engine';
 import { buildInputs } from './inputs';
 import { feedSpecs, signatureFromSignatureDef } from './signature';
@@ -30,22 +39,38 @@ export class EndpointError extends Error {
 }
 
 interface StatusResponse {
-  model_version_status?: Array<{ version: string; state: string; status?: { error_code?: string; error_message?: string } }>;
+  model_version_status?: Array<{
+    version: string;
+    state: string;
+    status?: { error_code?: string; error_message?: string };
+  }>;
   error?: string;
 }
 
-export function modelBaseUrl(o: Pick<EndpointSmokeOptions, 'endpoint' | 'model' | 'version' | 'label'>): string {
+export function modelBaseUrl(
+  o: Pick<EndpointSmokeOptions, 'endpoint' | 'model' | 'version' | 'label'>,
+): string {
   const u = new URL(o.endpoint);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new EndpointError(`endpoint must be an http(s) URL, got ${o.endpoint}`);
-  if (!/^[^/:]+$/.test(o.model)) throw new EndpointError(`model name '${o.model}' is not a valid TF Serving model name (no '/' or ':')`);
-  if (o.version !== undefined && !/^\d+$/.test(o.version)) throw new EndpointError(`version '${o.version}' must be a number`);
-  if (o.label !== undefined && !/^[a-zA-Z0-9_]+$/.test(o.label)) throw new EndpointError(`label '${o.label}' must match [a-zA-Z0-9_]+`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new EndpointError(
+      `endpoint must be an http(s) URL, got ${o.endpoint}`,
+    );
+  if (!/^[^/:]+$/.test(o.model))
+    throw new EndpointError(
+      `model name '${o.model}' is not a valid TF Serving model name (no '/' or ':')`,
+    );
+  if (o.version !== undefined && !/^\d+$/.test(o.version))
+    throw new EndpointError(`version '${o.version}' must be a number`);
+  if (o.label !== undefined && !/^[a-zA-Z0-9_]+$/.test(o.label))
+    throw new EndpointError(`label '${o.label}' must match [a-zA-Z0-9_]+`);
   const base = u.toString().replace(/\/+$/, '');
   return `${base}/v1/models/${encodeURIComponent(o.model)}${versionSuffix(o)}`;
 }
 
 /** The path suffix that pins a version or a label; a version wins over a label. */
-function versionSuffix(o: Pick<EndpointSmokeOptions, 'version' | 'label'>): string {
+function versionSuffix(
+  o: Pick<EndpointSmokeOptions, 'version' | 'label'>,
+): string {
   if (o.version) return `/versions/${o.version}`;
   if (o.label) return `/labels/${o.label}`;
   return '';
@@ -64,7 +89,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     );
   });
 
-async function call(f: typeof fetch, url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
+async function call(
+  f: typeof fetch,
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: unknown }> {
   let res: Response;
   try {
     res = await f(url, init);
@@ -83,20 +112,36 @@ async function call(f: typeof fetch, url: string, init: RequestInit = {}): Promi
 }
 
 /** Polls the status endpoint until a version is AVAILABLE; returns that version. */
-export async function waitAvailable(f: typeof fetch, base: string, timeoutMs: number, intervalMs: number, signal?: AbortSignal): Promise<string> {
+export async function waitAvailable(
+  f: typeof fetch,
+  base: string,
+  timeoutMs: number,
+  intervalMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
     if (signal?.aborted) throw new SmokeAbortedError();
     const { status, body } = await call(f, base, { signal });
     const s = body as StatusResponse;
-    const available = s?.model_version_status?.find((v) => v.state === 'AVAILABLE');
+    const available = s?.model_version_status?.find(
+      v => v.state === 'AVAILABLE',
+    );
     if (status === 200 && available) return available.version;
     last =
       status !== 200
         ? `HTTP ${status}: ${s?.error ?? 'no error message'}`
-        : (s.model_version_status ?? []).map((v) => `version ${v.version} ${v.state}${v.status?.error_message ? ` (${v.status.error_message})` : ''}`).join(', ') || 'no versions';
-    if (Date.now() >= deadline) throw new EndpointError(`model at ${base} did not become AVAILABLE within ${timeoutMs} ms; last status: ${last}`);
+        : (s.model_version_status ?? [])
+            .map(
+              v =>
+                `version ${v.version} ${v.state}${v.status?.error_message ? ` (${v.status.error_message})` : ''}`,
+            )
+            .join(', ') || 'no versions';
+    if (Date.now() >= deadline)
+      throw new EndpointError(
+        `model at ${base} did not become AVAILABLE within ${timeoutMs} ms; last status: ${last}`,
+      );
     await sleep(intervalMs, signal);
   }
 }
@@ -110,20 +155,34 @@ function dtypeOf(value: unknown): 'string' | 'bool' | 'float32' {
 
 function parseOutputs(body: unknown, outputNames: string[]): OutputData[] {
   const b = body as { outputs?: unknown; error?: string };
-  if (b?.outputs === undefined) throw new EndpointError(`predict response has no "outputs": ${JSON.stringify(body).slice(0, 200)}`);
+  if (b?.outputs === undefined)
+    throw new EndpointError(
+      `predict response has no "outputs": ${JSON.stringify(body).slice(0, 200)}`,
+    );
   // With a single output tensor TF Serving omits its name.
   const map: Record<string, unknown> =
-    outputNames.length === 1 && (typeof b.outputs !== 'object' || Array.isArray(b.outputs) || b.outputs === null)
+    outputNames.length === 1 &&
+    (typeof b.outputs !== 'object' ||
+      Array.isArray(b.outputs) ||
+      b.outputs === null)
       ? { [outputNames[0]]: b.outputs }
       : (b.outputs as Record<string, unknown>);
   return Object.entries(map).map(([name, v]) => {
     const { shape, values } = flattenNested(v);
     const dtype = dtypeOf(values[0]);
-    return { name, dtype, shape, values: (dtype === 'bool' ? values.map(Number) : values) as ArrayLike<number> | string[] };
+    return {
+      name,
+      dtype,
+      shape,
+      values: (dtype === 'bool' ? values.map(Number) : values) as
+        ArrayLike<number> | string[],
+    };
   });
 }
 
-export async function runEndpointSmoke(o: EndpointSmokeOptions): Promise<SmokeReport> {
+export async function runEndpointSmoke(
+  o: EndpointSmokeOptions,
+): Promise<SmokeReport> {
   const started = Date.now();
   const f = o.fetch ?? fetch;
   const runs = o.runs ?? 20;
@@ -131,48 +190,130 @@ export async function runEndpointSmoke(o: EndpointSmokeOptions): Promise<SmokeRe
   const seed = o.seed ?? 42;
   const base = modelBaseUrl(o);
   const t0 = performance.now();
-  const version = await waitAvailable(f, base, o.availableTimeoutMs ?? 30_000, o.pollIntervalMs ?? 500, o.signal);
+  const version = await waitAvailable(
+    f,
+    base,
+    o.availableTimeoutMs ?? 30_000,
+    o.pollIntervalMs ?? 500,
+    o.signal,
+  );
   const loadMs = performance.now() - t0;
 
   const meta = await call(f, `${base}/metadata`, { signal: o.signal });
-  if (meta.status !== 200) throw new EndpointError(`GET ${base}/metadata: HTTP ${meta.status}: ${(meta.body as { error?: string })?.error ?? ''}`);
-  const defs = (meta.body as { metadata?: { signature_def?: { signature_def?: Record<string, { method_name?: string }> } } })?.metadata?.signature_def?.signature_def;
-  if (!defs) throw new EndpointError(`GET ${base}/metadata returned no metadata.signature_def.signature_def`);
+  if (meta.status !== 200)
+    throw new EndpointError(
+      `GET ${base}/metadata: HTTP ${meta.status}: ${(meta.body as { error?: string })?.error ?? ''}`,
+    );
+  const defs = (
+    meta.body as {
+      metadata?: {
+        signature_def?: {
+          signature_def?: Record<string, { method_name?: string }>;
+        };
+      };
+    }
+  )?.metadata?.signature_def?.signature_def;
+  if (!defs)
+    throw new EndpointError(
+      `GET ${base}/metadata returned no metadata.signature_def.signature_def`,
+    );
   const sigName = o.signatureName || 'serving_default';
   const def = defs[sigName];
-  if (!def) throw new EndpointError(`signature '${sigName}' not found at ${base}; available: ${Object.keys(defs).join(', ')}`);
+  if (!def)
+    throw new EndpointError(
+      `signature '${sigName}' not found at ${base}; available: ${Object.keys(defs).join(', ')}`,
+    );
   if (def.method_name !== 'tensorflow/serving/predict') {
-    throw new EndpointError(`signature '${sigName}' has method ${def.method_name}; smoke inference needs a tensorflow/serving/predict signature`);
+    throw new EndpointError(
+      `signature '${sigName}' has method ${def.method_name}; smoke inference needs a tensorflow/serving/predict signature`,
+    );
   }
-  const signature = signatureFromSignatureDef(sigName, def as Parameters<typeof signatureFromSignatureDef>[1]);
-  const { feeds, notes } = feedSpecs(signature, new Set(Object.keys(o.inputs ?? {})));
-  const data = buildInputs(feeds, Object.fromEntries(signature.inputs.map((i) => [i.name, i.shape])), seed, o.inputs, { intMax: o.intMax });
+  const signature = signatureFromSignatureDef(
+    sigName,
+    def as Parameters<typeof signatureFromSignatureDef>[1],
+  );
+  const { feeds, notes } = feedSpecs(
+    signature,
+    new Set(Object.keys(o.inputs ?? {})),
+  );
+  const data = buildInputs(
+    feeds,
+    Object.fromEntries(signature.inputs.map(i => [i.name, i.shape])),
+    seed,
+    o.inputs,
+    { intMax: o.intMax },
+  );
   const request = JSON.stringify({
     signature_name: sigName,
-    inputs: Object.fromEntries(data.map((d) => [d.name, nest(d.dtype === 'bool' ? Array.from(d.values as Uint8Array, Boolean) : (d.values as ArrayLike<unknown>), d.shape)])),
+    inputs: Object.fromEntries(
+      data.map(d => [
+        d.name,
+        nest(
+          d.dtype === 'bool'
+            ? Array.from(d.values as Uint8Array, Boolean)
+            : (d.values as ArrayLike<unknown>),
+          d.shape,
+        ),
+      ]),
+    ),
   });
-  const base0: Omit<SmokeReport, 'timings' | 'outputs' | 'checks' | 'passed' | 'durationMs'> = {
+  const base0: Omit<
+    SmokeReport,
+    'timings' | 'outputs' | 'checks' | 'passed' | 'durationMs'
+  > = {
     tool: 'tf-smoke',
     reportVersion: 1,
     mode: 'endpoint',
     dryRun: !!o.dryRun,
-    model: { endpoint: redactUrl(o.endpoint), name: o.model, version, format: 'tf-serving' },
+    model: {
+      endpoint: redactUrl(o.endpoint),
+      name: o.model,
+      version,
+      format: 'tf-serving',
+    },
     backend: 'tf-serving',
     nativePackage: null,
     device: { kind: 'remote' },
     signature: notes.length ? { ...signature, notes } : signature,
     seed,
-    inputs: data.map((d) => ({ name: d.name, dtype: d.dtype, shape: d.shape, source: d.source })),
+    inputs: data.map(d => ({
+      name: d.name,
+      dtype: d.dtype,
+      shape: d.shape,
+      source: d.source,
+    })),
     startedAt: new Date(started).toISOString(),
   };
   if (o.dryRun) {
-    return { ...base0, timings: { loadMs: Math.round(loadMs), warmupMs: 0, runs: 0, p50Ms: null, p95Ms: null, meanMs: null }, outputs: [], checks: [], passed: true, durationMs: Date.now() - started };
+    return {
+      ...base0,
+      timings: {
+        loadMs: Math.round(loadMs),
+        warmupMs: 0,
+        runs: 0,
+        p50Ms: null,
+        p95Ms: null,
+        meanMs: null,
+      },
+      outputs: [],
+      checks: [],
+      passed: true,
+      durationMs: Date.now() - started,
+    };
   }
-  const outputNames = signature.outputs.map((s) => s.name);
+  const outputNames = signature.outputs.map(s => s.name);
   const predict = async (): Promise<OutputData[]> => {
     if (o.signal?.aborted) throw new SmokeAbortedError();
-    const r = await call(f, `${base}:predict`, { method: 'POST', body: request, headers: { 'content-type': 'application/json' }, signal: o.signal });
-    if (r.status !== 200) throw new EndpointError(`POST ${base}:predict: HTTP ${r.status}: ${(r.body as { error?: string })?.error ?? ''}`);
+    const r = await call(f, `${base}:predict`, {
+      method: 'POST',
+      body: request,
+      headers: { 'content-type': 'application/json' },
+      signal: o.signal,
+    });
+    if (r.status !== 200)
+      throw new EndpointError(
+        `POST ${base}:predict: HTTP ${r.status}: ${(r.body as { error?: string })?.error ?? ''}`,
+      );
     return parseOutputs(r.body, outputNames);
   };
   const w0 = performance.now();
@@ -189,19 +330,29 @@ export async function runEndpointSmoke(o: EndpointSmokeOptions): Promise<SmokeRe
   const stats = latencyStats(samples);
   const tolerance = { ...DEFAULT_TOLERANCE, ...o.tolerance };
   const checks: CheckResult[] = [
-    { id: 'available', passed: true, reason: `version ${version} is AVAILABLE` },
+    {
+      id: 'available',
+      passed: true,
+      reason: `version ${version} is AVAILABLE`,
+    },
     checkOutputs(signature, last),
     checkFinite(last),
     checkDeterministic(first, last, tolerance),
   ];
-  if (o.latencyBudgetMs !== undefined) checks.push(checkLatency(stats.p95Ms, o.latencyBudgetMs));
+  if (o.latencyBudgetMs !== undefined)
+    checks.push(checkLatency(stats.p95Ms, o.latencyBudgetMs));
   if (o.expectOutputs) checks.push(...checkExpectations(o.expectOutputs, last));
   return {
     ...base0,
-    timings: { loadMs: Math.round(loadMs * 1000) / 1000, warmupMs: Math.round(warmupMs * 1000) / 1000, runs, ...stats },
+    timings: {
+      loadMs: Math.round(loadMs * 1000) / 1000,
+      warmupMs: Math.round(warmupMs * 1000) / 1000,
+      runs,
+      ...stats,
+    },
     outputs: last.map(summarise),
     checks,
-    passed: checks.every((c) => c.passed),
+    passed: checks.every(c => c.passed),
     durationMs: Date.now() - started,
   };
 }

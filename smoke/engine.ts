@@ -4,12 +4,38 @@
  */
 import path from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { loadRuntime, type DevicePolicy, type JsBackend, type Runtime } from './backend';
-import { checkDeterministic, checkExpectations, checkFinite, checkLatency, checkNoLeak, checkOutputs, latencyStats, summarise, type OutputData } from './checks';
-import { loadModel, savedModelNeedsNative, detectFormat, type LoadedModel } from './formats';
+import {
+  loadRuntime,
+  type DevicePolicy,
+  type JsBackend,
+  type Runtime,
+} from './backend';
+import {
+  checkDeterministic,
+  checkExpectations,
+  checkFinite,
+  checkLatency,
+  checkNoLeak,
+  checkOutputs,
+  latencyStats,
+  summarise,
+  type OutputData,
+} from './checks';
+import {
+  loadModel,
+  savedModelNeedsNative,
+  detectFormat,
+  type LoadedModel,
+} from './formats';
 import { buildInputs, type InputData } from './inputs';
 import { feedSpecs } from './signature';
-import type { CheckResult, FormatOption, SmokeCheckOptions, SmokeReport, Tolerance } from './types';
+import type {
+  CheckResult,
+  FormatOption,
+  SmokeCheckOptions,
+  SmokeReport,
+  Tolerance,
+} from './types';
 import { withDefaults, type SmokeLimits } from './limits';
 import { checkInputBytes, inputBytes } from './preflight';
 
@@ -41,12 +67,18 @@ function throwIfAborted(signal?: AbortSignal) {
   if (signal?.aborted) throw new SmokeAbortedError();
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+const yieldToEventLoop = () =>
+  new Promise<void>(resolve => setImmediate(resolve));
 const ms = (x: number) => Math.round(x * 1000) / 1000;
 
 function toTensor(rt: Runtime, d: InputData): Tensor {
-  if (d.dtype === 'string') return rt.tf.tensor(d.values as string[], d.shape, 'string');
-  return rt.tf.tensor(d.values as Float32Array | Int32Array | Uint8Array, d.shape, d.dtype);
+  if (d.dtype === 'string')
+    return rt.tf.tensor(d.values as string[], d.shape, 'string');
+  return rt.tf.tensor(
+    d.values as Float32Array | Int32Array | Uint8Array,
+    d.shape,
+    d.dtype,
+  );
 }
 
 function read(outs: Array<{ name: string; tensor: Tensor }>): OutputData[] {
@@ -65,53 +97,109 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const warmupRuns = Math.max(1, options.warmupRuns ?? 2);
   const seed = options.seed ?? 42;
   const tolerance = { ...DEFAULT_TOLERANCE, ...options.tolerance };
-  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be a whole number ≥ 1 (got ${runs})`);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new RangeError(`runs must be a whole number ≥ 1 (got ${runs})`);
   throwIfAborted(signal);
 
   const modelDir = path.resolve(options.modelDir);
   const limits = withDefaults(options.limits);
   const format = detectFormat(modelDir, limits);
-  const rt = options.runtime ?? (await loadRuntime({ device: options.device, jsBackend: options.jsBackend }));
-  if (format === 'saved-model' && !rt.nativePackage) throw savedModelNeedsNative(options.displayPath ?? options.modelDir);
+  const rt =
+    options.runtime ??
+    (await loadRuntime({
+      device: options.device,
+      jsBackend: options.jsBackend,
+    }));
+  if (format === 'saved-model' && !rt.nativePackage)
+    throw savedModelNeedsNative(options.displayPath ?? options.modelDir);
   throwIfAborted(signal);
 
   const tf = rt.tf;
   const t0 = performance.now();
-  const model: LoadedModel = await loadModel(rt, modelDir, { format: options.format, signatureName: options.signatureName, limits });
+  const model: LoadedModel = await loadModel(rt, modelDir, {
+    format: options.format,
+    signatureName: options.signatureName,
+    limits,
+  });
   const loadMs = performance.now() - t0;
   let inputs: Record<string, Tensor> = {};
   try {
-    const { feeds, notes } = feedSpecs(model.signature, new Set(Object.keys(options.inputs ?? {})));
-    const signature = notes.length ? { ...model.signature, notes } : model.signature;
-    const sigShapes = Object.fromEntries(model.signature.inputs.map((i) => [i.name, i.shape]));
+    const { feeds, notes } = feedSpecs(
+      model.signature,
+      new Set(Object.keys(options.inputs ?? {})),
+    );
+    const signature = notes.length
+      ? { ...model.signature, notes }
+      : model.signature;
+    const sigShapes = Object.fromEntries(
+      model.signature.inputs.map(i => [i.name, i.shape]),
+    );
     // The loaded signature is authoritative (preflight read model.json only): refuse before allocating inputs.
     checkInputBytes(
-      feeds.map((f) => {
+      feeds.map(f => {
         const given = options.inputs?.[f.name];
-        const shape = given ? given.shape ?? [Array.isArray(given.values) ? (given.values as unknown[]).flat(Infinity).length : 1] : f.shape;
-        return { name: f.name, dtype: f.dtype, shape, bytes: inputBytes(f.dtype, shape) };
+        const shape = given
+          ? (given.shape ?? [
+              Array.isArray(given.values)
+                ? (given.values as unknown[]).flat(Infinity).length
+                : 1,
+            ])
+          : f.shape;
+        return {
+          name: f.name,
+          dtype: f.dtype,
+          shape,
+          bytes: inputBytes(f.dtype, shape),
+        };
       }),
       limits.maxInputBytes,
     );
-    const data = buildInputs(feeds, sigShapes, seed, options.inputs, { intMax: options.intMax });
-    const base: Omit<SmokeReport, 'timings' | 'outputs' | 'checks' | 'passed' | 'durationMs'> = {
+    const data = buildInputs(feeds, sigShapes, seed, options.inputs, {
+      intMax: options.intMax,
+    });
+    const base: Omit<
+      SmokeReport,
+      'timings' | 'outputs' | 'checks' | 'passed' | 'durationMs'
+    > = {
       tool: 'tf-smoke',
       reportVersion: 1,
       mode: 'local',
       dryRun: !!options.dryRun,
-      model: { path: options.displayPath ?? options.modelDir, format: model.format },
+      model: {
+        path: options.displayPath ?? options.modelDir,
+        format: model.format,
+      },
       backend: rt.backend,
       nativePackage: rt.nativePackage,
       device: rt.device,
       signature,
       seed,
-      inputs: data.map((d) => ({ name: d.name, dtype: d.dtype, shape: d.shape, source: d.source })),
+      inputs: data.map(d => ({
+        name: d.name,
+        dtype: d.dtype,
+        shape: d.shape,
+        source: d.source,
+      })),
       startedAt: new Date(started).toISOString(),
     };
     if (options.dryRun) {
-      return { ...base, timings: { loadMs: ms(loadMs), warmupMs: 0, runs: 0, p50Ms: null, p95Ms: null, meanMs: null }, outputs: [], checks: [], passed: true, durationMs: Date.now() - started };
+      return {
+        ...base,
+        timings: {
+          loadMs: ms(loadMs),
+          warmupMs: 0,
+          runs: 0,
+          p50Ms: null,
+          p95Ms: null,
+          meanMs: null,
+        },
+        outputs: [],
+        checks: [],
+        passed: true,
+        durationMs: Date.now() - started,
+      };
     }
-    inputs = Object.fromEntries(data.map((d) => [d.name, toTensor(rt, d)]));
+    inputs = Object.fromEntries(data.map(d => [d.name, toTensor(rt, d)]));
 
     // Warm-up: the first run compiles kernels; its outputs are the reference for the determinism check.
     const w0 = performance.now();
@@ -124,7 +212,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
         if (i === 0) first = read(outs);
         else for (const o of outs) o.tensor.dataSync();
       } finally {
-        outs.forEach((o) => o.tensor.dispose());
+        outs.forEach(o => o.tensor.dispose());
       }
       if (i === 0) await yieldToEventLoop();
     }
@@ -148,7 +236,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       for (const o of outs) o.tensor.dataSync();
       samples.push(performance.now() - s);
       if (i === runs - 1) last = read(outs);
-      outs.forEach((o) => o.tensor.dispose());
+      outs.forEach(o => o.tensor.dispose());
     }
     const leaked = tf.memory().numTensors - baseline;
 
@@ -159,24 +247,26 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       checkDeterministic(first, last, tolerance),
       checkNoLeak(leaked, runs),
     ];
-    if (options.latencyBudgetMs !== undefined) checks.push(checkLatency(stats.p95Ms, options.latencyBudgetMs));
-    if (options.expectOutputs) checks.push(...checkExpectations(options.expectOutputs, last));
+    if (options.latencyBudgetMs !== undefined)
+      checks.push(checkLatency(stats.p95Ms, options.latencyBudgetMs));
+    if (options.expectOutputs)
+      checks.push(...checkExpectations(options.expectOutputs, last));
     return {
       ...base,
       timings: { loadMs: ms(loadMs), warmupMs: ms(warmupMs), runs, ...stats },
       outputs: last.map(summarise),
       checks,
-      passed: checks.every((c) => c.passed),
+      passed: checks.every(c => c.passed),
       durationMs: Date.now() - started,
     };
   } finally {
-    Object.values(inputs).forEach((t) => t.dispose());
+    Object.values(inputs).forEach(t => t.dispose());
     model.dispose();
   }
 }
 
 /** Failed checks as one message a model owner can act on. */
 export function failureMessage(report: SmokeReport): string {
-  const failed = report.checks.filter((c) => !c.passed);
-  return `smoke inference of ${report.model.path ?? report.model.name} failed ${failed.length} check(s): ${failed.map((c) => `[${c.id}] ${c.reason}`).join(' | ')}`;
+  const failed = report.checks.filter(c => !c.passed);
+  return `smoke inference of ${report.model.path ?? report.model.name} failed ${failed.length} check(s): ${failed.map(c => `[${c.id}] ${c.reason}`).join(' | ')}`;
 }

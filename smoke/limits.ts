@@ -49,9 +49,12 @@ export const LIMIT_CEILINGS: Readonly<SmokeLimits> = Object.freeze({
 export const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as SmokeLimitKey[];
 
 /** The CLI flag of a limit: `maxWeightBytes` → `max-weight-bytes`, `memoryMb` → `max-memory-mb`. */
-export const limitFlag = (key: SmokeLimitKey) => (key.startsWith('max') ? '' : 'max-') + key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export const limitFlag = (key: SmokeLimitKey) =>
+  (key.startsWith('max') ? '' : 'max-') +
+  key.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`);
 
-export const limitConfigKey = (key: SmokeLimitKey) => `tensorflow.smoke.limits.${key}`;
+export const limitConfigKey = (key: SmokeLimitKey) =>
+  `tensorflow.smoke.limits.${key}`;
 
 export function withDefaults(limits: Partial<SmokeLimits> = {}): SmokeLimits {
   const out = { ...DEFAULT_LIMITS };
@@ -60,8 +63,16 @@ export function withDefaults(limits: Partial<SmokeLimits> = {}): SmokeLimits {
 }
 
 /** Checks one limit value (from config or a flag); returns an error message or undefined. */
-export function limitProblem(key: SmokeLimitKey, value: unknown): string | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > LIMIT_CEILINGS[key]) {
+export function limitProblem(
+  key: SmokeLimitKey,
+  value: unknown,
+): string | undefined {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > LIMIT_CEILINGS[key]
+  ) {
     return `is ${JSON.stringify(value)}; give a whole number from 1 to ${LIMIT_CEILINGS[key]}`;
   }
   return undefined;
@@ -95,7 +106,11 @@ export class SmokeLimitError extends Error {
     /** Omitted: `what` is the whole message (an error passed on from the runner). */
     limitValue?: number,
   ) {
-    super(limitValue === undefined ? what : `${what}; the limit is ${formatLimit(limit, limitValue)} (${limitConfigKey(limit)})`);
+    super(
+      limitValue === undefined
+        ? what
+        : `${what}; the limit is ${formatLimit(limit, limitValue)} (${limitConfigKey(limit)})`,
+    );
     this.name = 'SmokeLimitError';
   }
 }

@@ -23,7 +23,7 @@ export function redactUrl(url: string): string {
 
 /** Every absolute URL inside a text (an error message, a log line) redacted. */
 export function redactText(text: string): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>]+/gi, (m) => {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>]+/gi, m => {
     // Keep trailing punctuation that ends a sentence out of the URL.
     const tail = /[).,;:]+$/.exec(m)?.[0] ?? '';
     const core = tail ? m.slice(0, -tail.length) : m;

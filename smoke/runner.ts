@@ -4,4 +4,4 @@ import { runSmoke, type SmokeOptions } from './engine';
 
 export type RunnerOptions = Omit<SmokeOptions, 'runtime' | 'signal'>;
 
-serve<RunnerOptions>((options) => runSmoke(options));
+serve<RunnerOptions>(options => runSmoke(options));

@@ -10,7 +10,13 @@ import { DeviceUnavailableError } from './backend';
 import type { ChildJob, ChildMessage, SerializedError } from './child';
 import { SmokeAbortedError } from './engine';
 import { ModelFormatError } from './formats';
-import { formatBytes, SmokeLimitError, withDefaults, type SmokeLimitKey, type SmokeLimits } from './limits';
+import {
+  formatBytes,
+  SmokeLimitError,
+  withDefaults,
+  type SmokeLimitKey,
+  type SmokeLimits,
+} from './limits';
 import { ModelRefusedError } from './modelfs';
 import type { RunnerOptions } from './runner';
 import { SmokeInputError } from './signature';
@@ -20,22 +26,44 @@ const POLL_MS = 50;
 const STDERR_TAIL = 4096;
 
 /** `<dir>/<name>.js` when built (dist/), else `<name>.ts` run through tsx's require hook (sources, jest, `npm start`). */
-export function childCommand(dir: string, name: string): { file: string; execArgv: string[] } {
+export function childCommand(
+  dir: string,
+  name: string,
+): { file: string; execArgv: string[] } {
   const js = path.join(dir, `${name}.js`);
   if (fs.existsSync(js)) return { file: js, execArgv: [] };
-  return { file: path.join(dir, `${name}.ts`), execArgv: ['--require', require.resolve('tsx/cjs')] };
+  return {
+    file: path.join(dir, `${name}.ts`),
+    execArgv: ['--require', require.resolve('tsx/cjs')],
+  };
 }
 
 /** The child gets no secrets of the backend: only what Node and the OS need. */
 function childEnv(): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'SystemRoot', 'NODE_ENV'];
-  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+  const keep = [
+    'PATH',
+    'HOME',
+    'TMPDIR',
+    'TMP',
+    'TEMP',
+    'LANG',
+    'LC_ALL',
+    'SystemRoot',
+    'NODE_ENV',
+  ];
+  return Object.fromEntries(
+    keep
+      .filter(k => process.env[k] !== undefined)
+      .map(k => [k, process.env[k]]),
+  );
 }
 
 /** Resident memory of a process in bytes from /proc (Linux); undefined elsewhere. */
 export function procRss(pid: number): number | undefined {
   try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(
+      fs.readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
@@ -49,12 +77,12 @@ function track(child: ChildProcess) {
   child.once('exit', () => live.delete(child));
   if (!exitHook) {
     exitHook = true;
-    process.once('exit', () => live.forEach((c) => c.kill('SIGKILL')));
+    process.once('exit', () => live.forEach(c => c.kill('SIGKILL')));
   }
 }
 
 /** Runner processes still alive (tests check that none leak). */
-export const liveRunners = () => [...live].map((c) => c.pid);
+export const liveRunners = () => [...live].map(c => c.pid);
 
 function revive(e: SerializedError): Error {
   switch (e.name) {
@@ -90,7 +118,9 @@ export interface IsolatedOptions<P> {
 }
 
 /** Runs one job in a fresh child process under the limits; resolves with its result. */
-export function runIsolated<T, P = unknown>(options: IsolatedOptions<P>): Promise<T> {
+export function runIsolated<T, P = unknown>(
+  options: IsolatedOptions<P>,
+): Promise<T> {
   const limits = withDefaults(options.limits);
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(new SmokeAbortedError());
@@ -105,8 +135,13 @@ export function runIsolated<T, P = unknown>(options: IsolatedOptions<P>): Promis
     });
     track(child);
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL)));
-    let outcome: { ok: true; value: T } | { ok: false; error: Error } | undefined;
+    child.stderr!.on(
+      'data',
+      (d: Buffer) =>
+        (stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL)),
+    );
+    let outcome:
+      { ok: true; value: T } | { ok: false; error: Error } | undefined;
     let peak = 0;
     const memoryBytes = limits.memoryMb * 1024 * 1024;
     const started = Date.now();
@@ -115,22 +150,48 @@ export function runIsolated<T, P = unknown>(options: IsolatedOptions<P>): Promis
       if (!outcome) outcome = { ok: false, error };
       child.kill('SIGKILL');
     };
-    const breach = (key: SmokeLimitKey, what: string, value: number) => stop(new SmokeLimitError(key, `${what}; the smoke runner was stopped`, value));
+    const breach = (key: SmokeLimitKey, what: string, value: number) =>
+      stop(
+        new SmokeLimitError(
+          key,
+          `${what}; the smoke runner was stopped`,
+          value,
+        ),
+      );
     const seeRss = (rss: number) => {
       peak = Math.max(peak, rss);
-      if (rss > memoryBytes) breach('memoryMb', `the model used ${formatBytes(rss)} of memory`, limits.memoryMb);
+      if (rss > memoryBytes)
+        breach(
+          'memoryMb',
+          `the model used ${formatBytes(rss)} of memory`,
+          limits.memoryMb,
+        );
     };
     const poll = setInterval(() => {
       const rss = child.pid ? procRss(child.pid) : undefined;
       if (rss !== undefined) seeRss(rss);
     }, POLL_MS);
-    const timer = setTimeout(() => breach('wallMs', `the smoke run took longer than ${limits.wallMs} ms`, limits.wallMs), limits.wallMs);
+    const timer = setTimeout(
+      () =>
+        breach(
+          'wallMs',
+          `the smoke run took longer than ${limits.wallMs} ms`,
+          limits.wallMs,
+        ),
+      limits.wallMs,
+    );
     const onAbort = () => stop(new SmokeAbortedError());
     signal?.addEventListener('abort', onAbort, { once: true });
 
     child.on('message', (m: ChildMessage) => {
       if (m.type === 'ready') {
-        const job: ChildJob<P> = { type: 'run', payload: options.payload, wallMs: limits.wallMs, memoryMb: limits.memoryMb, maxOutputBytes: limits.maxOutputBytes };
+        const job: ChildJob<P> = {
+          type: 'run',
+          payload: options.payload,
+          wallMs: limits.wallMs,
+          memoryMb: limits.memoryMb,
+          maxOutputBytes: limits.maxOutputBytes,
+        };
         child.send(job);
       } else if (m.type === 'rss') {
         seeRss(m.rss);
@@ -138,7 +199,12 @@ export function runIsolated<T, P = unknown>(options: IsolatedOptions<P>): Promis
         if (m.type === 'result') {
           const text = JSON.stringify(m.value) ?? 'null';
           const size = Buffer.byteLength(text);
-          if (size > limits.maxOutputBytes) breach('maxOutputBytes', `the smoke result is ${formatBytes(size)}`, limits.maxOutputBytes);
+          if (size > limits.maxOutputBytes)
+            breach(
+              'maxOutputBytes',
+              `the smoke result is ${formatBytes(size)}`,
+              limits.maxOutputBytes,
+            );
           // Re-parsed with this realm's JSON: Node's IPC builds objects in its own realm, whose Array
           // prototype differs from a vm context's (jest), and the scaffolder's templating refuses those.
           else outcome = { ok: true, value: JSON.parse(text) as T };
@@ -147,7 +213,7 @@ export function runIsolated<T, P = unknown>(options: IsolatedOptions<P>): Promis
         }
       }
     });
-    child.on('error', (e) => stop(e));
+    child.on('error', e => stop(e));
     child.on('exit', (code, sig) => {
       clearInterval(poll);
       clearTimeout(timer);
@@ -156,21 +222,45 @@ export function runIsolated<T, P = unknown>(options: IsolatedOptions<P>): Promis
       if (outcome?.ok) resolve(outcome.value);
       else if (outcome) reject(outcome.error);
       else if (/heap out of memory|Allocation failed/i.test(stderr)) {
-        reject(new SmokeLimitError('memoryMb', `the model ran out of memory`, limits.memoryMb));
+        reject(
+          new SmokeLimitError(
+            'memoryMb',
+            `the model ran out of memory`,
+            limits.memoryMb,
+          ),
+        );
       } else {
         const tail = stderr.trim().split('\n').slice(-5).join('\n');
-        reject(new Error(`the smoke runner ended without a result (${sig ? `signal ${sig}` : `exit code ${code}`}) after ${Date.now() - started} ms${tail ? `: ${tail}` : ''}`));
+        reject(
+          new Error(
+            `the smoke runner ended without a result (${sig ? `signal ${sig}` : `exit code ${code}`}) after ${Date.now() - started} ms${tail ? `: ${tail}` : ''}`,
+          ),
+        );
       }
     });
   });
 }
 
-export type IsolatedSmokeOptions = RunnerOptions & { limits?: Partial<SmokeLimits>; signal?: AbortSignal };
+export type IsolatedSmokeOptions = RunnerOptions & {
+  limits?: Partial<SmokeLimits>;
+  signal?: AbortSignal;
+};
 
 /** runSmoke in a child process under the limits (preflight is the caller's, before reading further). */
-export function runSmokeIsolated(options: IsolatedSmokeOptions): Promise<SmokeReport> {
+export function runSmokeIsolated(
+  options: IsolatedSmokeOptions,
+): Promise<SmokeReport> {
   const { signal, ...rest } = options;
   // The runner has its own working directory: a relative model folder is the caller's.
-  const payload: RunnerOptions = { ...rest, modelDir: path.resolve(rest.modelDir) };
-  return runIsolated<SmokeReport, RunnerOptions>({ dir: __dirname, script: 'runner', payload, limits: options.limits, signal });
+  const payload: RunnerOptions = {
+    ...rest,
+    modelDir: path.resolve(rest.modelDir),
+  };
+  return runIsolated<SmokeReport, RunnerOptions>({
+    dir: __dirname,
+    script: 'runner',
+    payload,
+    limits: options.limits,
+    signal,
+  });
 }

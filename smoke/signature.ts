@@ -36,9 +36,13 @@ interface RawTensorShape {
 }
 
 /** A TensorShapeProto in JSON (camelCase from TF.js, snake_case from TF Serving) → shape with -1/null. */
-export function shapeFromProto(shape: RawTensorShape | undefined): number[] | null {
+export function shapeFromProto(
+  shape: RawTensorShape | undefined,
+): number[] | null {
   if (!shape || shape.unknownRank || shape.unknown_rank) return null;
-  return (shape.dim ?? []).map((d) => (d.size === undefined ? 0 : Number(d.size)));
+  return (shape.dim ?? []).map(d =>
+    d.size === undefined ? 0 : Number(d.size),
+  );
 }
 
 /** A signature_def map entry (TF.js graph-model `signature`, TF Serving metadata) → Signature. */
@@ -47,17 +51,26 @@ export function signatureFromSignatureDef(
   def: { inputs?: Record<string, RawSpec>; outputs?: Record<string, RawSpec> },
   order?: { inputs?: string[]; outputs?: string[] },
 ): Signature {
-  const toSpecs = (m: Record<string, RawSpec> | undefined, keys?: string[]): TensorSpec[] =>
-    (keys ?? Object.keys(m ?? {}).sort()).filter((k) => m?.[k]).map((k) => {
-      const s = m![k];
-      return {
-        name: k,
-        dtype: mapTfDtype(s.dtype),
-        shape: shapeFromProto(s.tensorShape ?? s.tensor_shape),
-        ...(s.name ? { tensorName: s.name } : {}),
-      };
-    });
-  return { name, inputs: toSpecs(def.inputs, order?.inputs), outputs: toSpecs(def.outputs, order?.outputs) };
+  const toSpecs = (
+    m: Record<string, RawSpec> | undefined,
+    keys?: string[],
+  ): TensorSpec[] =>
+    (keys ?? Object.keys(m ?? {}).sort())
+      .filter(k => m?.[k])
+      .map(k => {
+        const s = m![k];
+        return {
+          name: k,
+          dtype: mapTfDtype(s.dtype),
+          shape: shapeFromProto(s.tensorShape ?? s.tensor_shape),
+          ...(s.name ? { tensorName: s.name } : {}),
+        };
+      });
+  return {
+    name,
+    inputs: toSpecs(def.inputs, order?.inputs),
+    outputs: toSpecs(def.outputs, order?.outputs),
+  };
 }
 interface RawSpec {
   name?: string;
@@ -67,9 +80,11 @@ interface RawSpec {
 }
 
 /** tfjs-node meta graph shapes are numbers or Dim messages (`getSize()`), see reference §3.1. */
-export function shapeFromNode(shape: Array<number | { getSize(): number }> | undefined): number[] | null {
+export function shapeFromNode(
+  shape: Array<number | { getSize(): number }> | undefined,
+): number[] | null {
   if (shape === undefined) return null;
-  return shape.map((d) => (typeof d === 'number' ? d : Number(d.getSize())));
+  return shape.map(d => (typeof d === 'number' ? d : Number(d.getSize())));
 }
 
 export interface FeedSpec {
@@ -82,7 +97,10 @@ export interface FeedSpec {
  * Turns the signature's inputs into concrete feed shapes: unknown batch (and other unknown) dimensions
  * become 1; unknown rank or a dtype tfjs cannot feed is an error naming the input.
  */
-export function feedSpecs(signature: Signature, explicit: ReadonlySet<string> = new Set()): { feeds: FeedSpec[]; notes: string[] } {
+export function feedSpecs(
+  signature: Signature,
+  explicit: ReadonlySet<string> = new Set(),
+): { feeds: FeedSpec[]; notes: string[] } {
   const notes: string[] = [];
   const feeds = signature.inputs.map((input): FeedSpec => {
     if (!FEEDABLE.has(input.dtype)) {
@@ -93,7 +111,8 @@ export function feedSpecs(signature: Signature, explicit: ReadonlySet<string> = 
       );
     }
     if (input.shape === null) {
-      if (explicit.has(input.name)) return { name: input.name, dtype: input.dtype as FeedDtype, shape: [] };
+      if (explicit.has(input.name))
+        return { name: input.name, dtype: input.dtype as FeedDtype, shape: [] };
       throw new SmokeInputError(
         `input '${input.name}' has an unknown rank in the signature, so no test input can be built; ` +
           `give it an explicit value (inputs.${input.name}) or export the model with a fixed input rank`,
@@ -102,7 +121,8 @@ export function feedSpecs(signature: Signature, explicit: ReadonlySet<string> = 
     }
     const shape = input.shape.map((d, i) => {
       if (d >= 0) return d;
-      if (i > 0) notes.push(`input '${input.name}': unknown dimension ${i} set to 1`);
+      if (i > 0)
+        notes.push(`input '${input.name}': unknown dimension ${i} set to 1`);
       return 1;
     });
     return { name: input.name, dtype: input.dtype as FeedDtype, shape };
@@ -111,7 +131,13 @@ export function feedSpecs(signature: Signature, explicit: ReadonlySet<string> = 
 }
 
 /** Does an actual output shape match the signature (batch dimension aside, -1 matches anything)? */
-export function shapeMatches(expected: number[], actual: number[], ignoreBatch: boolean): boolean {
+export function shapeMatches(
+  expected: number[],
+  actual: number[],
+  ignoreBatch: boolean,
+): boolean {
   if (expected.length !== actual.length) return false;
-  return expected.every((d, i) => d < 0 || (ignoreBatch && i === 0) || d === actual[i]);
+  return expected.every(
+    (d, i) => d < 0 || (ignoreBatch && i === 0) || d === actual[i],
+  );
 }

@@ -64,7 +64,14 @@ export interface SmokeCheckOptions {
 }
 
 export interface CheckResult {
-  id: 'outputs' | 'finite' | 'deterministic' | 'no-leak' | 'latency' | 'expected-output' | 'available';
+  id:
+    | 'outputs'
+    | 'finite'
+    | 'deterministic'
+    | 'no-leak'
+    | 'latency'
+    | 'expected-output'
+    | 'available';
   passed: boolean;
   reason: string;
 }
@@ -92,14 +99,27 @@ export interface SmokeReport {
   reportVersion: 1;
   mode: 'local' | 'endpoint';
   dryRun: boolean;
-  model: { path?: string; endpoint?: string; name?: string; version?: string; format: ModelFormat | 'tf-serving' };
+  model: {
+    path?: string;
+    endpoint?: string;
+    name?: string;
+    version?: string;
+    format: ModelFormat | 'tf-serving';
+  };
   backend: string;
   nativePackage: string | null;
   device: { kind: 'gpu' | 'cpu' | 'remote'; name?: string };
   signature: Signature;
   seed: number;
   inputs: InputSummary[];
-  timings: { loadMs: number; warmupMs: number; runs: number; p50Ms: number | null; p95Ms: number | null; meanMs: number | null };
+  timings: {
+    loadMs: number;
+    warmupMs: number;
+    runs: number;
+    p50Ms: number | null;
+    p95Ms: number | null;
+    meanMs: number | null;
+  };
   outputs: OutputSummary[];
   checks: CheckResult[];
   passed: boolean;

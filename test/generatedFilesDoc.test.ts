@@ -9,20 +9,49 @@ import { parseIdentityConfig } from '../actions/identity/config';
 import { buildIdentityManifests } from '../actions/identity/manifests';
 import { DEFAULT_REPORT_PATH } from '../actions/model/validate';
 import { renderSkeleton } from '../actions/model/skeleton';
-import { allVariants, buildVariant, identitySection, variantProject, CLOUDS } from './support/servingVariants';
+import {
+  allVariants,
+  buildVariant,
+  identitySection,
+  variantProject,
+  CLOUDS,
+} from './support/servingVariants';
 
 const repoRoot = path.resolve(__dirname, '..');
-const doc = fs.readFileSync(path.join(repoRoot, 'docs/generated-files.md'), 'utf8');
+const doc = fs.readFileSync(
+  path.join(repoRoot, 'docs/generated-files.md'),
+  'utf8',
+);
 
 describe('docs/generated-files.md', () => {
   it('lists every file the wizard writes into the model repository', async () => {
     for (const cloud of ['gcp', 'aws', 'none'] as const) {
-      const files = await renderSkeleton(path.join(repoRoot, 'skeletons/model-project'), {
-        name: 'fraud-detector', description: 'd', owner: 'group:default/ml-platform', system: '', lifecycle: 'experimental',
-        ci: { gcp: cloud === 'gcp', aws: cloud === 'aws', deploy: cloud !== 'none', cloud },
-      });
-      const paths = [...files.map(f => f.path), DEFAULT_REPORT_PATH, CODEOWNERS_PATH, PROVISIONING_RECORD_FILE];
-      expect({ cloud, missing: paths.filter(p => !doc.includes(`\`${p}\``)) }).toEqual({ cloud, missing: [] });
+      const files = await renderSkeleton(
+        path.join(repoRoot, 'skeletons/model-project'),
+        {
+          name: 'fraud-detector',
+          description: 'd',
+          owner: 'group:default/ml-platform',
+          system: '',
+          lifecycle: 'experimental',
+          ci: {
+            gcp: cloud === 'gcp',
+            aws: cloud === 'aws',
+            deploy: cloud !== 'none',
+            cloud,
+          },
+        },
+      );
+      const paths = [
+        ...files.map(f => f.path),
+        DEFAULT_REPORT_PATH,
+        CODEOWNERS_PATH,
+        PROVISIONING_RECORD_FILE,
+      ];
+      expect({
+        cloud,
+        missing: paths.filter(p => !doc.includes(`\`${p}\``)),
+      }).toEqual({ cloud, missing: [] });
     }
   });
 
@@ -32,14 +61,29 @@ describe('docs/generated-files.md', () => {
     for (const v of allVariants()) {
       const { manifests, spec } = buildVariant(v);
       manifests.forEach(m => kinds.add(m.kind));
-      buildGatewayManifests(variantProject, grants, GATEWAY_DEFAULTS, { runtime: spec.runtime }).forEach(m => kinds.add(m.kind!));
+      buildGatewayManifests(variantProject, grants, GATEWAY_DEFAULTS, {
+        runtime: spec.runtime,
+      }).forEach(m => kinds.add(m.kind!));
     }
     for (const cloud of CLOUDS) {
-      const identity = parseIdentityConfig({ ...identitySection(cloud), ...(cloud === 'none' ? {} : { ci: { enabled: true } }) });
-      const repository = cloud === 'none' ? undefined : { owner: 'acme', name: 'x', id: 1, ownerId: 2 };
-      buildIdentityManifests({ project: variantProject, grants, identity, repository }).manifests.forEach(m => kinds.add(m.kind));
+      const identity = parseIdentityConfig({
+        ...identitySection(cloud),
+        ...(cloud === 'none' ? {} : { ci: { enabled: true } }),
+      });
+      const repository =
+        cloud === 'none'
+          ? undefined
+          : { owner: 'acme', name: 'x', id: 1, ownerId: 2 };
+      buildIdentityManifests({
+        project: variantProject,
+        grants,
+        identity,
+        repository,
+      }).manifests.forEach(m => kinds.add(m.kind));
     }
     expect(kinds.size).toBeGreaterThan(15);
-    expect({ missing: [...kinds].filter(k => !doc.includes(`\`${k}\``)) }).toEqual({ missing: [] });
+    expect({
+      missing: [...kinds].filter(k => !doc.includes(`\`${k}\``)),
+    }).toEqual({ missing: [] });
   });
 });

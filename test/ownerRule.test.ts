@@ -46,7 +46,10 @@ async function harnesses(opts: HarnessOptions): Promise<HostileHarness[]> {
 /** The User owner's own grants: the base inputs grant ml-platform admin, which only the owner may hold. */
 function userOwnedInput(h: HostileHarness): Record<string, unknown> {
   const input = structuredClone(h.base);
-  if (h.id === 'tensorflow:catalog:register') (input.identity as Record<string, unknown>).grants = { 'group:default/risk': ['predict'] };
+  if (h.id === 'tensorflow:catalog:register')
+    (input.identity as Record<string, unknown>).grants = {
+      'group:default/risk': ['predict'],
+    };
   return input;
 }
 
@@ -56,15 +59,25 @@ afterAll(() => {
 
 describe('one owner rule: tensorflow.ownerKinds', () => {
   it('[group, user]: every action accepts a User owner (dry run)', async () => {
-    const all = await harnesses({ naming: { namespacePrefix: 'ml-', ownerKinds: ['group', 'user'] }, owner: USER_OWNER });
+    const all = await harnesses({
+      naming: { namespacePrefix: 'ml-', ownerKinds: ['group', 'user'] },
+      owner: USER_OWNER,
+    });
     expect(all).toHaveLength(7);
     // github:configure gets past every check: its dry run reads GitHub, which the harness refuses
-    const githubRefused = expect.stringMatching(/GitHub was called with bad input: GET/);
-    const expected = (id: string) => (id === 'tensorflow:github:configure' ? githubRefused : 'none');
+    const githubRefused = expect.stringMatching(
+      /GitHub was called with bad input: GET/,
+    );
+    const expected = (id: string) =>
+      id === 'tensorflow:github:configure' ? githubRefused : 'none';
     for (const h of all) {
       const { error } = await h.run(userOwnedInput(h), { isDryRun: true });
-      const outcome = error === undefined ? 'none' : String((error as Error).message);
-      expect({ id: h.id, outcome }).toEqual({ id: h.id, outcome: expected(h.id) });
+      const outcome =
+        error === undefined ? 'none' : String((error as Error).message);
+      expect({ id: h.id, outcome }).toEqual({
+        id: h.id,
+        outcome: expected(h.id),
+      });
     }
   });
 
@@ -72,12 +85,23 @@ describe('one owner rule: tensorflow.ownerKinds', () => {
     const all = await harnesses({ owner: USER_OWNER });
     for (const h of all) {
       const { error, effects } = await h.run(userOwnedInput(h));
-      expect({ id: h.id, name: (error as Error)?.name, message: (error as Error)?.message }).toEqual({
+      expect({
+        id: h.id,
+        name: (error as Error)?.name,
+        message: (error as Error)?.message,
+      }).toEqual({
         id: h.id,
         name: 'InputError',
         message: `owner "${USER_OWNER}" is a user; the owner must be one of: group (for example "group:default/ml-platform")`,
       });
-      expect(effects).toEqual({ files: [], refs: [], catalogWrites: 0, auditSuccesses: 0, auditEvents: 0, githubRequests: [] });
+      expect(effects).toEqual({
+        files: [],
+        refs: [],
+        catalogWrites: 0,
+        auditSuccesses: 0,
+        auditEvents: 0,
+        githubRequests: [],
+      });
     }
   });
 });

@@ -1,5 +1,10 @@
 /** buildCatalogEntities: the project's catalog entities (repository, model, service account, API, endpoint). */
-import { ANNOTATION_SOURCE_LOCATION, stringifyEntityRef, type Entity, type EntityLink } from '@backstage/catalog-model';
+import {
+  ANNOTATION_SOURCE_LOCATION,
+  stringifyEntityRef,
+  type Entity,
+  type EntityLink,
+} from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import yaml from 'yaml';
 import { kubernetesId } from '../shared/kubernetesId';
@@ -20,7 +25,12 @@ import {
   type CatalogEntitiesInput,
   type CatalogEntityRefs,
 } from './entities';
-import { gitopsLink, repositoryFileUrl, repositoryLink, taskLink } from './links';
+import {
+  gitopsLink,
+  repositoryFileUrl,
+  repositoryLink,
+  taskLink,
+} from './links';
 import { buildOpenApiDocument } from './openapi';
 
 const API_VERSION = 'backstage.io/v1alpha1';
@@ -34,7 +44,9 @@ function ref(kind: string, name: string, namespace: string): string {
  * Without serving: only the repository Component and the model Resource (plus the
  * service account Resource when identity is given).
  */
-export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities {
+export function buildCatalogEntities(
+  input: CatalogEntitiesInput,
+): BuiltEntities {
   const { project, names, provenance } = input;
   const ns = names.namespace;
   const owner = project.owner;
@@ -45,11 +57,12 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
     repo: ref('component', names.repo, ns),
     model: ref('resource', names.model, ns),
   };
-  if (input.identity) refs.serviceAccount = ref('resource', names.serviceAccount, ns);
+  if (input.identity)
+    refs.serviceAccount = ref('resource', names.serviceAccount, ns);
   if (input.serving) {
     if (!input.model?.signature) {
       throw new InputError(
-        'model.signature is required when serving is given: the API entity is generated from the model signature (pass the validate step\'s signature output)',
+        "model.signature is required when serving is given: the API entity is generated from the model signature (pass the validate step's signature output)",
       );
     }
     refs.endpoint = ref('component', names.endpoint, ns);
@@ -67,26 +80,37 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
     ? {
         [ANNOTATIONS.smokeBackend]: input.model.smoke.backend,
         [ANNOTATIONS.smokeDevice]: input.model.smoke.device,
-        ...(typeof input.model.smoke.p50Ms === 'number' ? { [ANNOTATIONS.smokeP50Ms]: String(input.model.smoke.p50Ms) } : {}),
+        ...(typeof input.model.smoke.p50Ms === 'number'
+          ? { [ANNOTATIONS.smokeP50Ms]: String(input.model.smoke.p50Ms) }
+          : {}),
         [ANNOTATIONS.smokeDate]: input.model.smoke.date,
       }
     : {};
   const servingAnn: Record<string, string> = input.serving
     ? {
         [ANNOTATIONS.servingNamespace]: input.serving.namespace,
-        ...(input.serving.gitopsUrl ? { [ANNOTATIONS.gitopsChangeUrl]: input.serving.gitopsUrl } : {}),
+        ...(input.serving.gitopsUrl
+          ? { [ANNOTATIONS.gitopsChangeUrl]: input.serving.gitopsUrl }
+          : {}),
       }
     : {};
   const tags = ['tensorflow', 'ml-model'];
   const contentsUrl = input.repo.contentsUrl;
-  const fileLink = (file: string, title: string, icon: string, type: string): EntityLink[] => {
+  const fileLink = (
+    file: string,
+    title: string,
+    icon: string,
+    type: string,
+  ): EntityLink[] => {
     const url = contentsUrl ? repositoryFileUrl(contentsUrl, file) : undefined;
     return url ? [{ url, title, icon, type }] : [];
   };
   const projectLinks: EntityLink[] = [
     ...(contentsUrl ? [repositoryLink(contentsUrl)] : []),
     ...fileLink(MODEL_CARD_FILE, 'Model card', 'docs', 'model-card'),
-    ...(input.model?.smoke ? fileLink(SMOKE_REPORT_FILE, 'Smoke report', 'dashboard', 'smoke-report') : []),
+    ...(input.model?.smoke
+      ? fileLink(SMOKE_REPORT_FILE, 'Smoke report', 'dashboard', 'smoke-report')
+      : []),
     taskLink(provenance.taskUrl),
   ];
 
@@ -96,8 +120,11 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
     ...servingAnn,
     [ANNOTATIONS.techdocsRef]: 'dir:.',
   };
-  if (input.repo.contentsUrl) repoAnnotations[ANNOTATION_SOURCE_LOCATION] = `url:${input.repo.contentsUrl}`;
-  if (input.repo.githubSlug) repoAnnotations[ANNOTATIONS.githubProjectSlug] = input.repo.githubSlug;
+  if (input.repo.contentsUrl)
+    repoAnnotations[ANNOTATION_SOURCE_LOCATION] =
+      `url:${input.repo.contentsUrl}`;
+  if (input.repo.githubSlug)
+    repoAnnotations[ANNOTATIONS.githubProjectSlug] = input.repo.githubSlug;
 
   const repo: Entity = {
     apiVersion: API_VERSION,
@@ -111,7 +138,12 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
       annotations: repoAnnotations,
       links: projectLinks,
     },
-    spec: { type: REPO_COMPONENT_TYPE, owner, lifecycle: input.lifecycle, ...systemSpec },
+    spec: {
+      type: REPO_COMPONENT_TYPE,
+      owner,
+      lifecycle: input.lifecycle,
+      ...systemSpec,
+    },
   };
 
   const modelAnnotations: Record<string, string> = {
@@ -129,7 +161,10 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
     modelAnnotations[ANNOTATIONS.kubernetesId] = kubernetesId(project);
     modelAnnotations[ANNOTATIONS.kubernetesNamespace] = input.serving.namespace;
   }
-  if (input.model?.signature) modelAnnotations[ANNOTATIONS.signature] = JSON.stringify(storedSignature(input.model.signature));
+  if (input.model?.signature)
+    modelAnnotations[ANNOTATIONS.signature] = JSON.stringify(
+      storedSignature(input.model.signature),
+    );
   const model: Entity = {
     apiVersion: API_VERSION,
     kind: 'Resource',
@@ -182,9 +217,13 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
   if (input.serving && refs.endpoint && refs.api && input.model?.signature) {
     const serving = input.serving;
     const internalBase = serverBase(serving.restUrl, project.name);
-    const externalBase = serving.gatewayUrl ? serverBase(serving.gatewayUrl, project.name) : undefined;
+    const externalBase = serving.gatewayUrl
+      ? serverBase(serving.gatewayUrl, project.name)
+      : undefined;
     const servers = [
-      ...(externalBase ? [{ url: externalBase, description: 'Gateway (external)' }] : []),
+      ...(externalBase
+        ? [{ url: externalBase, description: 'Gateway (external)' }]
+        : []),
       { url: internalBase, description: 'In-cluster service' },
     ];
     const document = buildOpenApiDocument(input.model.signature, {
@@ -221,16 +260,39 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
       [ANNOTATIONS.kubernetesNamespace]: serving.namespace,
       [ANNOTATIONS.kubernetesId]: kubernetesId(project),
     };
-    if (externalBase) endpointAnnotations[ANNOTATIONS.rhdhExternalRouteUrl] = externalBase;
-    if (input.identity?.grants && Object.keys(input.identity.grants).length > 0) {
-      endpointAnnotations[ANNOTATIONS.accessScopes] = JSON.stringify(normaliseGrants(input.identity.grants));
+    if (externalBase)
+      endpointAnnotations[ANNOTATIONS.rhdhExternalRouteUrl] = externalBase;
+    if (
+      input.identity?.grants &&
+      Object.keys(input.identity.grants).length > 0
+    ) {
+      endpointAnnotations[ANNOTATIONS.accessScopes] = JSON.stringify(
+        normaliseGrants(input.identity.grants),
+      );
     }
-    if (input.accessLogUrl) endpointAnnotations[ANNOTATIONS.accessLogUrl] = input.accessLogUrl;
+    if (input.accessLogUrl)
+      endpointAnnotations[ANNOTATIONS.accessLogUrl] = input.accessLogUrl;
     const links: EntityLink[] = [
-      ...(serving.gatewayUrl ? [{ url: serving.gatewayUrl, title: 'REST endpoint (gateway)', icon: 'kind:api', type: 'endpoint' }] : []),
-      { url: serving.restUrl, title: 'REST endpoint (in-cluster)', icon: 'kind:api', type: 'endpoint' },
+      ...(serving.gatewayUrl
+        ? [
+            {
+              url: serving.gatewayUrl,
+              title: 'REST endpoint (gateway)',
+              icon: 'kind:api',
+              type: 'endpoint',
+            },
+          ]
+        : []),
+      {
+        url: serving.restUrl,
+        title: 'REST endpoint (in-cluster)',
+        icon: 'kind:api',
+        type: 'endpoint',
+      },
       ...(serving.gitopsUrl ? [gitopsLink(serving.gitopsUrl)] : []),
-      ...(input.accessLogUrl ? [{ url: input.accessLogUrl, title: 'Access records', icon: 'docs' }] : []),
+      ...(input.accessLogUrl
+        ? [{ url: input.accessLogUrl, title: 'Access records', icon: 'docs' }]
+        : []),
       taskLink(provenance.taskUrl),
     ];
     entities.push({
@@ -250,7 +312,10 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
         owner,
         lifecycle: input.lifecycle,
         ...systemSpec,
-        dependsOn: [refs.model, ...(refs.serviceAccount ? [refs.serviceAccount] : [])],
+        dependsOn: [
+          refs.model,
+          ...(refs.serviceAccount ? [refs.serviceAccount] : []),
+        ],
         providesApis: [refs.api],
       },
     });
@@ -280,7 +345,11 @@ export function buildCatalogEntities(input: CatalogEntitiesInput): BuiltEntities
           requiresApiKey: true,
           apiEntityRef: refs.api,
           // TF Serving has no model listing endpoint (GET /v1/models is an error).
-          models: { discoverable: false, available: [project.name], default: project.name },
+          models: {
+            discoverable: false,
+            available: [project.name],
+            default: project.name,
+          },
         },
       });
     }

@@ -28,19 +28,28 @@ const LIFECYCLE = /^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$/;
 export function readCatalogConfig(config: Config): CatalogConfig {
   const section = config.getOptionalConfig('tensorflow.catalog');
   if (!section) return { ...DEFAULT_CATALOG_CONFIG };
-  const waitTimeoutSeconds = section.getOptionalNumber('waitTimeoutSeconds') ?? DEFAULT_CATALOG_CONFIG.waitTimeoutSeconds;
-  if (!Number.isFinite(waitTimeoutSeconds) || waitTimeoutSeconds < 1 || waitTimeoutSeconds > 3600) {
+  const waitTimeoutSeconds =
+    section.getOptionalNumber('waitTimeoutSeconds') ??
+    DEFAULT_CATALOG_CONFIG.waitTimeoutSeconds;
+  if (
+    !Number.isFinite(waitTimeoutSeconds) ||
+    waitTimeoutSeconds < 1 ||
+    waitTimeoutSeconds > 3600
+  ) {
     throw new Error(
       `tensorflow.catalog.waitTimeoutSeconds must be a number of seconds between 1 and 3600, got ${waitTimeoutSeconds}`,
     );
   }
-  const defaultLifecycle = section.getOptionalString('defaultLifecycle') ?? DEFAULT_CATALOG_CONFIG.defaultLifecycle;
+  const defaultLifecycle =
+    section.getOptionalString('defaultLifecycle') ??
+    DEFAULT_CATALOG_CONFIG.defaultLifecycle;
   if (!LIFECYCLE.test(defaultLifecycle)) {
     throw new Error(
       `tensorflow.catalog.defaultLifecycle "${defaultLifecycle}" is not a valid lifecycle; use e.g. "experimental", "production"`,
     );
   }
   const rhdhAiModelServerApi =
-    section.getOptionalBoolean('rhdh.aiModelServerApi') ?? DEFAULT_CATALOG_CONFIG.rhdhAiModelServerApi;
+    section.getOptionalBoolean('rhdh.aiModelServerApi') ??
+    DEFAULT_CATALOG_CONFIG.rhdhAiModelServerApi;
   return { waitTimeoutSeconds, defaultLifecycle, rhdhAiModelServerApi };
 }

@@ -154,37 +154,68 @@ export interface BuiltEntities {
 
 /** Normalises a system ref (`payments`, `system:default/payments`) to a full ref. */
 export function normaliseSystemRef(value: string): string {
-  const ref = typeof value === 'string' ? parseStrictEntityRef(value.trim(), { defaultKind: 'system' }) : undefined;
+  const ref =
+    typeof value === 'string'
+      ? parseStrictEntityRef(value.trim(), { defaultKind: 'system' })
+      : undefined;
   if (!ref || ref.kind !== 'system') {
-    throw new InputError(`system "${String(value).slice(0, 80)}" is not a System ref; use e.g. "system:default/fraud" or "fraud"`);
+    throw new InputError(
+      `system "${String(value).slice(0, 80)}" is not a System ref; use e.g. "system:default/fraud" or "fraud"`,
+    );
   }
   return stringifyEntityRef(ref);
 }
 
 /** Sorted, de-duplicated group -> scopes map; group refs normalised. */
-export function normaliseGrants(grants: Record<string, string[]>): Record<string, string[]> {
+export function normaliseGrants(
+  grants: Record<string, string[]>,
+): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (typeof grants !== 'object' || grants === null || Array.isArray(grants)) {
-    throw new InputError('identity.grants must be an object of group ref -> scopes, e.g. { "group:default/risk": ["predict"] } (the identity step\'s grants output)');
+    throw new InputError(
+      'identity.grants must be an object of group ref -> scopes, e.g. { "group:default/risk": ["predict"] } (the identity step\'s grants output)',
+    );
   }
   for (const [group, scopes] of Object.entries(grants)) {
     const parsed = parseStrictEntityRef(group, { defaultKind: 'group' });
     if (!parsed || parsed.kind !== 'group') {
-      throw new InputError(`identity.grants key "${group.slice(0, 80)}" is not a group ref; use "group:default/risk"`);
+      throw new InputError(
+        `identity.grants key "${group.slice(0, 80)}" is not a group ref; use "group:default/risk"`,
+      );
     }
     const ref = stringifyEntityRef(parsed);
-    if (!Array.isArray(scopes) || scopes.some(s => typeof s !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(s))) {
-      throw new InputError(`identity.grants["${group.slice(0, 80)}"] must be a list of scope names such as ["predict"]`);
+    if (
+      !Array.isArray(scopes) ||
+      scopes.some(
+        s => typeof s !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(s),
+      )
+    ) {
+      throw new InputError(
+        `identity.grants["${group.slice(0, 80)}"] must be a list of scope names such as ["predict"]`,
+      );
     }
     out[ref] = [...new Set([...(out[ref] ?? []), ...scopes])].sort();
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(
+    Object.entries(out).sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 /** The signature in the smoke report's form, for the model's signature annotation. */
-export function storedSignature(signature: NormalisedSignature): ModelSignature {
-  const tensor = (t: NormalisedSignature['inputs'][number]) => ({ name: t.name, dtype: t.dtype, shape: t.shape });
-  return { name: signature.key, methodName: signature.methodName, inputs: signature.inputs.map(tensor), outputs: signature.outputs.map(tensor) };
+export function storedSignature(
+  signature: NormalisedSignature,
+): ModelSignature {
+  const tensor = (t: NormalisedSignature['inputs'][number]) => ({
+    name: t.name,
+    dtype: t.dtype,
+    shape: t.shape,
+  });
+  return {
+    name: signature.key,
+    methodName: signature.methodName,
+    inputs: signature.inputs.map(tensor),
+    outputs: signature.outputs.map(tensor),
+  };
 }
 
 /** The server base of a model URL: strips a trailing `/v1/models/<model>` (TF Serving / KServe v1 form). */

@@ -4,10 +4,16 @@ import type { EntityLink } from '@backstage/catalog-model';
 /** Entity links' `icon` values are keys of Backstage's default app icons (`@backstage/app-defaults` icons). */
 export type { EntityLink };
 
-function hostOf(url: string): { protocol: string; host: string; path: string } | undefined {
+function hostOf(
+  url: string,
+): { protocol: string; host: string; path: string } | undefined {
   try {
     const u = new URL(url);
-    return { protocol: u.protocol, host: u.hostname.toLocaleLowerCase('en-US'), path: u.pathname };
+    return {
+      protocol: u.protocol,
+      host: u.hostname.toLocaleLowerCase('en-US'),
+      path: u.pathname,
+    };
   } catch {
     return undefined;
   }
@@ -21,13 +27,28 @@ function isGitHubHost(host: string): boolean {
 /** The repository's browsable root: GitHub gets the `github` icon, a local git repository (file:) a location pin. */
 export function repositoryLink(contentsUrl: string): EntityLink {
   const h = hostOf(contentsUrl);
-  if (h && isGitHubHost(h.host)) return { url: contentsUrl, title: 'Repository (GitHub)', icon: 'github', type: 'repository' };
-  if (h?.protocol === 'file:') return { url: contentsUrl, title: 'Repository (local git)', icon: 'kind:location', type: 'repository' };
+  if (h && isGitHubHost(h.host))
+    return {
+      url: contentsUrl,
+      title: 'Repository (GitHub)',
+      icon: 'github',
+      type: 'repository',
+    };
+  if (h?.protocol === 'file:')
+    return {
+      url: contentsUrl,
+      title: 'Repository (local git)',
+      icon: 'kind:location',
+      type: 'repository',
+    };
   return { url: contentsUrl, title: 'Repository', type: 'repository' };
 }
 
 /** URL of one file of the repository, from its contents URL (`…/tree/<branch>` on GitHub, `file://<dir>` locally). */
-export function repositoryFileUrl(contentsUrl: string, file: string): string | undefined {
+export function repositoryFileUrl(
+  contentsUrl: string,
+  file: string,
+): string | undefined {
   const h = hostOf(contentsUrl);
   if (!h) return undefined;
   const base = contentsUrl.replace(/\/+$/, '');
@@ -43,9 +64,20 @@ export function repositoryFileUrl(contentsUrl: string, file: string): string | u
 export function gitopsLink(url: string): EntityLink {
   const h = hostOf(url);
   if (h && isGitHubHost(h.host)) {
-    return { url, title: githubChangeTitle(h.path), icon: 'github', type: 'gitops' };
+    return {
+      url,
+      title: githubChangeTitle(h.path),
+      icon: 'github',
+      type: 'gitops',
+    };
   }
-  if (h?.protocol === 'file:') return { url, title: 'GitOps change (local git)', icon: 'kind:location', type: 'gitops' };
+  if (h?.protocol === 'file:')
+    return {
+      url,
+      title: 'GitOps change (local git)',
+      icon: 'kind:location',
+      type: 'gitops',
+    };
   return { url, title: 'GitOps change', type: 'gitops' };
 }
 
@@ -56,5 +88,10 @@ function githubChangeTitle(urlPath: string): string {
 }
 
 export function taskLink(taskUrl: string): EntityLink {
-  return { url: taskUrl, title: 'Scaffolder task', icon: 'scaffolder', type: 'scaffolder-task' };
+  return {
+    url: taskUrl,
+    title: 'Scaffolder task',
+    icon: 'scaffolder',
+    type: 'scaffolder-task',
+  };
 }

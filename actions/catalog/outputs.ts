@@ -12,23 +12,40 @@ export function entityUrl(baseUrl: string, ref: string): string {
 
 /** Serialises the entities as one multi-document YAML file, keys sorted. */
 export function serialiseEntities(entities: Entity[]): string {
-  return entities.map(e => yaml.stringify(e, { sortMapEntries: true })).join('---\n');
+  return entities
+    .map(e => yaml.stringify(e, { sortMapEntries: true }))
+    .join('---\n');
 }
 
 /** The action's outputs, in the order it has always emitted them; optional ones only when present. */
-export function registerOutputs(built: BuiltEntities, baseUrl: string, origin: string) {
+export function registerOutputs(
+  built: BuiltEntities,
+  baseUrl: string,
+  origin: string,
+) {
   const refs = built.refs;
-  const entityRefs = [refs.repo, refs.model, refs.serviceAccount, refs.api, refs.endpoint, refs.aiModelServerApi].filter((r): r is string => !!r);
+  const entityRefs = [
+    refs.repo,
+    refs.model,
+    refs.serviceAccount,
+    refs.api,
+    refs.endpoint,
+    refs.aiModelServerApi,
+  ].filter((r): r is string => !!r);
   return {
     entityRefs,
     repoEntityRef: refs.repo,
     modelEntityRef: refs.model,
     ...(refs.endpoint ? { endpointEntityRef: refs.endpoint } : {}),
     ...(refs.api ? { apiEntityRef: refs.api } : {}),
-    ...(refs.serviceAccount ? { serviceAccountEntityRef: refs.serviceAccount } : {}),
+    ...(refs.serviceAccount
+      ? { serviceAccountEntityRef: refs.serviceAccount }
+      : {}),
     repoEntityUrl: entityUrl(baseUrl, refs.repo),
     modelEntityUrl: entityUrl(baseUrl, refs.model),
-    ...(refs.endpoint ? { endpointEntityUrl: entityUrl(baseUrl, refs.endpoint) } : {}),
+    ...(refs.endpoint
+      ? { endpointEntityUrl: entityUrl(baseUrl, refs.endpoint) }
+      : {}),
     ...(refs.api ? { apiEntityUrl: entityUrl(baseUrl, refs.api) } : {}),
     catalogLocation: origin,
     entities: built.entities as unknown as Array<Record<string, any>>,

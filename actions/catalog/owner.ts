@@ -16,7 +16,11 @@ export function levenshtein(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        prev[j] + 1,
+        cur[j - 1] + 1,
+        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }
@@ -24,14 +28,25 @@ export function levenshtein(a: string, b: string): number {
 }
 
 /** Up to `limit` refs closest to `wanted` (by name), close enough to be a plausible typo. */
-export function nearMatches(wanted: string, candidates: string[], limit = 3): string[] {
+export function nearMatches(
+  wanted: string,
+  candidates: string[],
+  limit = 3,
+): string[] {
   const w = parseEntityRef(wanted).name.toLocaleLowerCase('en-US');
   const scored = candidates
     .map(ref => {
       const name = parseEntityRef(ref).name.toLocaleLowerCase('en-US');
       const distance = levenshtein(w, name);
       const contains = name.includes(w) || w.includes(name);
-      return { ref, distance, ok: contains || distance <= Math.max(2, Math.floor(Math.max(w.length, name.length) / 3)) };
+      return {
+        ref,
+        distance,
+        ok:
+          contains ||
+          distance <=
+            Math.max(2, Math.floor(Math.max(w.length, name.length) / 3)),
+      };
     })
     .filter(s => s.ok)
     .sort((x, y) => x.distance - y.distance || x.ref.localeCompare(y.ref));
@@ -53,7 +68,9 @@ const KIND_NAMES: Record<string, string> = { group: 'Group', user: 'User' };
  * Checks that the owner exists in the catalog as one of the allowed kinds (`tensorflow.ownerKinds`)
  * and returns its entity. An unknown owner gets an InputError that suggests near matches.
  */
-export async function verifyOwner(options: VerifyOwnerOptions): Promise<Entity> {
+export async function verifyOwner(
+  options: VerifyOwnerOptions,
+): Promise<Entity> {
   const { catalog, credentials, ownerRef } = options;
   const kinds = options.ownerKinds.map(k => k.toLocaleLowerCase('en-US'));
   const kind = parseEntityRef(ownerRef).kind.toLocaleLowerCase('en-US');
@@ -63,7 +80,8 @@ export async function verifyOwner(options: VerifyOwnerOptions): Promise<Entity> 
     );
   }
   const entity = await catalog.getEntityByRef(ownerRef, { credentials });
-  if (entity && kinds.includes(entity.kind.toLocaleLowerCase('en-US'))) return entity;
+  if (entity && kinds.includes(entity.kind.toLocaleLowerCase('en-US')))
+    return entity;
 
   const { items } = await catalog.getEntities(
     {
@@ -72,13 +90,23 @@ export async function verifyOwner(options: VerifyOwnerOptions): Promise<Entity> 
     },
     { credentials },
   );
-  const candidates = items.map(e => stringifyEntityRef(e).toLocaleLowerCase('en-US'));
-  throw new InputError(`owner "${ownerRef}" does not exist in the catalog.${missingOwnerHint(ownerRef, candidates, kinds)}`);
+  const candidates = items.map(e =>
+    stringifyEntityRef(e).toLocaleLowerCase('en-US'),
+  );
+  throw new InputError(
+    `owner "${ownerRef}" does not exist in the catalog.${missingOwnerHint(ownerRef, candidates, kinds)}`,
+  );
 }
 
-function missingOwnerHint(ownerRef: string, candidates: string[], kinds: string[]): string {
+function missingOwnerHint(
+  ownerRef: string,
+  candidates: string[],
+  kinds: string[],
+): string {
   const suggestions = nearMatches(ownerRef, candidates);
-  if (suggestions.length > 0) return ` Did you mean ${suggestions.map(s => `"${s}"`).join(' or ')}?`;
-  if (candidates.length > 0) return ` Pick an existing ${kinds.join(' or ')} with the owner picker.`;
+  if (suggestions.length > 0)
+    return ` Did you mean ${suggestions.map(s => `"${s}"`).join(' or ')}?`;
+  if (candidates.length > 0)
+    return ` Pick an existing ${kinds.join(' or ')} with the owner picker.`;
   return ` The catalog holds no ${kinds.join(' or ')} entities yet: import your organisation first.`;
 }

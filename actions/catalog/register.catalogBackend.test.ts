@@ -9,21 +9,52 @@ import { DEFAULT_ACCESS_POLICY } from '../access/config';
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { coreServices, createBackendPlugin, createServiceFactory } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import {
+  coreServices,
+  createBackendPlugin,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
-import { catalogServiceRef, type CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  catalogServiceRef,
+  type CatalogService,
+} from '@backstage/plugin-catalog-node';
 import yaml from 'yaml';
-import { actionContext, makeWorkspace, mockAuditor } from '../../test/support/actionContext';
+import {
+  actionContext,
+  makeWorkspace,
+  mockAuditor,
+} from '../../test/support/actionContext';
 import { catalogModuleAllowFileLocations } from '../../dev/modules';
 import { LocalRepositoryPublisher } from '../repository/local';
 import { DEFAULT_CATALOG_CONFIG } from './config';
 import { createCatalogRegisterAction } from './register';
 
 const org = [
-  { apiVersion: 'backstage.io/v1alpha1', kind: 'Group', metadata: { name: 'ml-platform' }, spec: { type: 'team', children: [] } },
-  { apiVersion: 'backstage.io/v1alpha1', kind: 'Group', metadata: { name: 'risk' }, spec: { type: 'team', children: [] } },
-  { apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: 'jdoe' }, spec: { memberOf: ['ml-platform'] } },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: { name: 'ml-platform' },
+    spec: { type: 'team', children: [] },
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: { name: 'risk' },
+    spec: { type: 'team', children: [] },
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: { name: 'jdoe' },
+    spec: { memberOf: ['ml-platform'] },
+  },
 ];
 
 // Module scope: its afterAll (destroying the databases) runs after the describe's afterAll (stopping the backend).
@@ -48,7 +79,12 @@ describe('tensorflow:catalog:register against the real catalog', () => {
     const probe = createBackendPlugin({
       pluginId: 'probe',
       register(reg) {
-        reg.registerInit({ deps: { c: catalogServiceRef }, async init({ c }) { catalog = c; } });
+        reg.registerInit({
+          deps: { c: catalogServiceRef },
+          async init({ c }) {
+            catalog = c;
+          },
+        });
       },
     });
     const backend = await startTestBackend({
@@ -61,7 +97,19 @@ describe('tensorflow:catalog:register against the real catalog', () => {
         mockServices.rootConfig.factory({
           data: {
             catalog: {
-              rules: [{ allow: ['Component', 'System', 'API', 'Resource', 'Location', 'Group', 'User'] }],
+              rules: [
+                {
+                  allow: [
+                    'Component',
+                    'System',
+                    'API',
+                    'Resource',
+                    'Location',
+                    'Group',
+                    'User',
+                  ],
+                },
+              ],
               locations: [{ type: 'file', target: orgFile }],
             },
           },
@@ -71,7 +119,9 @@ describe('tensorflow:catalog:register against the real catalog', () => {
     stop = () => backend.stop();
     const credentials = mockCredentials.user('user:default/jdoe');
     const deadline = Date.now() + 30000;
-    while (!(await catalog.getEntityByRef('user:default/jdoe', { credentials }))) {
+    while (
+      !(await catalog.getEntityByRef('user:default/jdoe', { credentials }))
+    ) {
       if (Date.now() > deadline) throw new Error('org not ingested');
       await new Promise(r => setTimeout(r, 200));
     }
@@ -86,7 +136,12 @@ describe('tensorflow:catalog:register against the real catalog', () => {
     const src = makeWorkspace('catalog-real-src-');
     fs.writeFileSync(path.join(src, 'README.md'), '# x\n');
     writeProvisioningRecord(src);
-    await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'init', author: { name: 'jdoe', email: 'j@x' } });
+    await publisher.publish({
+      repoUrl: 'local?repo=fraud-detector',
+      sourceDir: src,
+      message: 'init',
+      author: { name: 'jdoe', email: 'j@x' },
+    });
     const action = createCatalogRegisterAction({
       catalog,
       publishers: [publisher],
@@ -98,7 +153,9 @@ describe('tensorflow:catalog:register against the real catalog', () => {
       projectAccess: {
         catalog,
         policy: DEFAULT_ACCESS_POLICY,
-        claims: new LocalClaimStore(new LocalGitOpsTarget({ path: path.join(root, 'gitops') })),
+        claims: new LocalClaimStore(
+          new LocalGitOpsTarget({ path: path.join(root, 'gitops') }),
+        ),
         auditor: mockAuditor(),
       },
     });
@@ -113,7 +170,11 @@ describe('tensorflow:catalog:register against the real catalog', () => {
           outputs: [{ name: 'score', dtype: 'float32', shape: [-1, 1] }],
         },
       },
-      serving: { namespace: 'ml-fraud-detector', restUrl: 'http://fd.ml-fraud-detector.svc:8501', grpcUrl: 'fd.ml-fraud-detector.svc:8500' },
+      serving: {
+        namespace: 'ml-fraud-detector',
+        restUrl: 'http://fd.ml-fraud-detector.svc:8501',
+        grpcUrl: 'fd.ml-fraud-detector.svc:8500',
+      },
       identity: { serviceAccount: 'fraud-detector-serving' },
     };
     const credentials = mockCredentials.user('user:default/jdoe');
@@ -121,8 +182,12 @@ describe('tensorflow:catalog:register against the real catalog', () => {
     const first = actionContext(input);
     first.ctx.getInitiatorCredentials = async () => credentials;
     await action.handler(first.ctx as any);
-    const endpoint = (await catalog.getEntityByRef('component:default/fraud-detector-endpoint', { credentials })) as Entity;
-    const rel = (e: Entity) => (e.relations ?? []).map(r => `${r.type} ${r.targetRef}`).sort();
+    const endpoint = (await catalog.getEntityByRef(
+      'component:default/fraud-detector-endpoint',
+      { credentials },
+    )) as Entity;
+    const rel = (e: Entity) =>
+      (e.relations ?? []).map(r => `${r.type} ${r.targetRef}`).sort();
     expect(rel(endpoint)).toEqual(
       expect.arrayContaining([
         'dependsOn resource:default/fraud-detector-model',
@@ -131,23 +196,51 @@ describe('tensorflow:catalog:register against the real catalog', () => {
         'providesApi api:default/fraud-detector-api',
       ]),
     );
-    const model = (await catalog.getEntityByRef('resource:default/fraud-detector-model', { credentials })) as Entity;
-    expect(rel(model)).toEqual(expect.arrayContaining(['dependencyOf component:default/fraud-detector-endpoint', 'ownedBy group:default/ml-platform']));
+    const model = (await catalog.getEntityByRef(
+      'resource:default/fraud-detector-model',
+      { credentials },
+    )) as Entity;
+    expect(rel(model)).toEqual(
+      expect.arrayContaining([
+        'dependencyOf component:default/fraud-detector-endpoint',
+        'ownedBy group:default/ml-platform',
+      ]),
+    );
 
     // a later task: the location exists (409), the action refreshes it and waits for the new version
-    const second = actionContext({ ...input, description: 'Scores card transactions, v2' });
+    const second = actionContext({
+      ...input,
+      description: 'Scores card transactions, v2',
+    });
     second.ctx.task = { id: 'task-2' };
     second.ctx.getInitiatorCredentials = async () => credentials;
     await action.handler(second.ctx as any);
-    const repo = (await catalog.getEntityByRef('component:default/fraud-detector', { credentials })) as Entity;
+    const repo = (await catalog.getEntityByRef(
+      'component:default/fraud-detector',
+      { credentials },
+    )) as Entity;
     expect(repo.metadata.description).toBe('Scores card transactions, v2');
-    const { items } = await catalog.getEntities({ filter: { kind: 'Location' } }, { credentials });
-    expect(items.filter(l => String(l.spec?.target).endsWith('fraud-detector/catalog-info.yaml'))).toHaveLength(1);
+    const { items } = await catalog.getEntities(
+      { filter: { kind: 'Location' } },
+      { credentials },
+    );
+    expect(
+      items.filter(l =>
+        String(l.spec?.target).endsWith('fraud-detector/catalog-info.yaml'),
+      ),
+    ).toHaveLength(1);
 
     // another repository claiming the same names is refused
-    await publisher.publish({ repoUrl: 'local?repo=impostor', sourceDir: src, message: 'init', author: { name: 'jdoe', email: 'j@x' } });
+    await publisher.publish({
+      repoUrl: 'local?repo=impostor',
+      sourceDir: src,
+      message: 'init',
+      author: { name: 'jdoe', email: 'j@x' },
+    });
     const third = actionContext({ ...input, repoUrl: 'local?repo=impostor' });
     third.ctx.getInitiatorCredentials = async () => credentials;
-    await expect(action.handler(third.ctx as any)).rejects.toMatchObject({ name: 'ConflictError' });
+    await expect(action.handler(third.ctx as any)).rejects.toMatchObject({
+      name: 'ConflictError',
+    });
   });
 });

@@ -1,5 +1,8 @@
 import fs from 'node:fs/promises';
-import { resolveSafeChildPath, type AuditorService } from '@backstage/backend-plugin-api';
+import {
+  resolveSafeChildPath,
+  type AuditorService,
+} from '@backstage/backend-plugin-api';
 import { stringifyLocationRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
@@ -12,8 +15,15 @@ import { authorizeProject, type ProjectAccess } from '../access/project';
 import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { initiatorAuthor } from '../shared/initiator';
-import { DEFAULT_OWNER_KINDS, deriveProject, type ProjectNamingOptions } from '../shared/naming';
-import type { CatalogLocationSpec, RepositoryPublisher } from '../repository/types';
+import {
+  DEFAULT_OWNER_KINDS,
+  deriveProject,
+  type ProjectNamingOptions,
+} from '../shared/naming';
+import type {
+  CatalogLocationSpec,
+  RepositoryPublisher,
+} from '../repository/types';
 import type { CatalogConfig } from './config';
 import { buildCatalogEntities } from './buildEntities';
 import type { ServingInfo, SmokeSummary } from './entities';
@@ -39,7 +49,10 @@ import { catalogEntityNames } from './names';
 import type { ModelSignature } from './signature';
 import { verifyOwner } from './owner';
 import { validateEntities } from './validate';
-import { PROVISIONING_RECORD_FILE, serialiseProvisioningRecord } from './provisioning';
+import {
+  PROVISIONING_RECORD_FILE,
+  serialiseProvisioningRecord,
+} from './provisioning';
 import { addOrRefreshLocation, refuseSteal, waitForEntities } from './wait';
 import { registerOutputs, serialiseEntities } from './outputs';
 import { examples } from './register.examples';
@@ -70,8 +83,11 @@ export interface CatalogRegisterActionOptions {
   pollIntervalMs?: number;
 }
 
-export function createCatalogRegisterAction(options: CatalogRegisterActionOptions) {
-  const { catalog, publishers, auditor, naming, catalogConfig, baseUrl } = options;
+export function createCatalogRegisterAction(
+  options: CatalogRegisterActionOptions,
+) {
+  const { catalog, publishers, auditor, naming, catalogConfig, baseUrl } =
+    options;
   const { projectAccess } = options;
   const intervalMs = options.pollIntervalMs ?? 500;
 
@@ -85,22 +101,54 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
       input: z => {
         const tensor = z.object({
           name: z.string({ description: 'Signature key of the tensor' }),
-          dtype: z.string({ description: 'tfjs or TF dtype, e.g. float32 / DT_FLOAT' }),
-          shape: z.array(z.number().int().nullable()).nullable().optional().describe('-1/null = unknown size; null = unknown rank'),
+          dtype: z.string({
+            description: 'tfjs or TF dtype, e.g. float32 / DT_FLOAT',
+          }),
+          shape: z
+            .array(z.number().int().nullable())
+            .nullable()
+            .optional()
+            .describe('-1/null = unknown size; null = unknown rank'),
           tensorName: z.string().optional(),
         });
         return z.object({
           name: projectName(z),
           owner: projectOwner(z),
-          description: z.string({ description: `One-line description of the model (at most ${L.description} characters)` }).min(1).max(L.description),
-          system: z.string({ description: 'System entity ref or name, e.g. "system:default/fraud" or "fraud"' }).max(L.system).optional(),
+          description: z
+            .string({
+              description: `One-line description of the model (at most ${L.description} characters)`,
+            })
+            .min(1)
+            .max(L.description),
+          system: z
+            .string({
+              description:
+                'System entity ref or name, e.g. "system:default/fraud" or "fraud"',
+            })
+            .max(L.system)
+            .optional(),
           lifecycle: z
-            .string({ description: 'Lifecycle: letters and digits joined by - _ ., e.g. "experimental"; empty: tensorflow.catalog.defaultLifecycle' })
+            .string({
+              description:
+                'Lifecycle: letters and digits joined by - _ ., e.g. "experimental"; empty: tensorflow.catalog.defaultLifecycle',
+            })
             .max(L.lifecycle)
             .regex(LIFECYCLE_INPUT)
             .optional(),
-          repoUrl: z.string({ description: 'Repository of the model project (local?repo=x or github.com?owner=o&repo=x)' }).min(1).max(L.repoUrl),
-          repoContentsUrl: z.string({ description: 'Browsable URL of the repository (publish step output)' }).max(L.url).optional(),
+          repoUrl: z
+            .string({
+              description:
+                'Repository of the model project (local?repo=x or github.com?owner=o&repo=x)',
+            })
+            .min(1)
+            .max(L.repoUrl),
+          repoContentsUrl: z
+            .string({
+              description:
+                'Browsable URL of the repository (publish step output)',
+            })
+            .max(L.url)
+            .optional(),
           model: z
             .object({
               signature: z
@@ -118,7 +166,12 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
                   backend: z.string().min(1).max(200),
                   device: z.string().min(1).max(200),
                   p50Ms: z.number().min(0).nullable().optional(),
-                  date: z.string().min(1).max(200).optional().describe('ISO-8601 time; default: the task time'),
+                  date: z
+                    .string()
+                    .min(1)
+                    .max(200)
+                    .optional()
+                    .describe('ISO-8601 time; default: the task time'),
                 })
                 .optional()
                 .describe('Smoke report summary'),
@@ -126,31 +179,80 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
             .optional(),
           serving: z
             .object({
-              namespace: z.string().max(63).describe('The serving step\'s namespace output (the project namespace)'),
-              restUrl: z.string().url().max(L.url).describe('In-cluster REST URL (http or https)'),
-              grpcUrl: z.string().regex(GRPC_ADDRESS).optional().describe('In-cluster gRPC address, e.g. "x.ns.svc.cluster.local:8500"'),
+              namespace: z
+                .string()
+                .max(63)
+                .describe(
+                  "The serving step's namespace output (the project namespace)",
+                ),
+              restUrl: z
+                .string()
+                .url()
+                .max(L.url)
+                .describe('In-cluster REST URL (http or https)'),
+              grpcUrl: z
+                .string()
+                .regex(GRPC_ADDRESS)
+                .optional()
+                .describe(
+                  'In-cluster gRPC address, e.g. "x.ns.svc.cluster.local:8500"',
+                ),
               gatewayUrl: z.string().max(L.url).optional(),
               gitopsUrl: z.string().max(L.url).optional(),
-              gitopsBranch: z.string().regex(orEmpty(GIT_BRANCH)).optional().describe('The serving step\'s branch output'),
-              gitopsCommit: z.string().regex(orEmpty(GIT_COMMIT)).optional().describe('The serving step\'s commit output'),
+              gitopsBranch: z
+                .string()
+                .regex(orEmpty(GIT_BRANCH))
+                .optional()
+                .describe("The serving step's branch output"),
+              gitopsCommit: z
+                .string()
+                .regex(orEmpty(GIT_COMMIT))
+                .optional()
+                .describe("The serving step's commit output"),
             })
             .optional()
-            .describe('Serving step outputs; without it only the repository and model are registered'),
+            .describe(
+              'Serving step outputs; without it only the repository and model are registered',
+            ),
           identity: z
             .object({
               serviceAccount: z
-                .union([z.string().max(255), z.object({ namespace: z.string().max(63), name: z.string().max(63), ref: z.string().max(255).optional() })])
-                .describe('The identity step\'s serviceAccount output ({ namespace, name, ref }) or the account name'),
-              grants: z.record(z.array(z.string())).optional().describe('Group ref -> scopes'),
-              identities: z
-                .object({ provider: z.string(), principal: z.string().optional(), resources: z.array(z.string()) })
+                .union([
+                  z.string().max(255),
+                  z.object({
+                    namespace: z.string().max(63),
+                    name: z.string().max(63),
+                    ref: z.string().max(255).optional(),
+                  }),
+                ])
+                .describe(
+                  "The identity step's serviceAccount output ({ namespace, name, ref }) or the account name",
+                ),
+              grants: z
+                .record(z.array(z.string()))
                 .optional()
-                .describe('The identity step\'s identities output (recorded in the provisioning record)'),
+                .describe('Group ref -> scopes'),
+              identities: z
+                .object({
+                  provider: z.string(),
+                  principal: z.string().optional(),
+                  resources: z.array(z.string()),
+                })
+                .optional()
+                .describe(
+                  "The identity step's identities output (recorded in the provisioning record)",
+                ),
               gitops: z
-                .object({ branch: z.string().optional(), commit: z.string().optional(), url: z.string().optional() })
+                .object({
+                  branch: z.string().optional(),
+                  commit: z.string().optional(),
+                  url: z.string().optional(),
+                })
                 .passthrough()
                 .optional()
-                .describe('The identity step\'s gitops output (recorded in the provisioning record)'),
+                .describe(
+                  "The identity step's gitops output (recorded in the provisioning record)",
+                ),
             })
             .optional(),
         });
@@ -173,11 +275,25 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
     },
     async handler(ctx) {
       const input = ctx.input;
-      const project = deriveProject({ name: input.name, owner: input.owner }, naming);
-      const { description, lifecycle, system } = checkRegisterText(input, catalogConfig.defaultLifecycle);
+      const project = deriveProject(
+        { name: input.name, owner: input.owner },
+        naming,
+      );
+      const { description, lifecycle, system } = checkRegisterText(
+        input,
+        catalogConfig.defaultLifecycle,
+      );
       const { repoUrl, publisher } = checkRepoUrl(input.repoUrl, publishers);
-      const contentsUrl = input.repoContentsUrl ? checkUrl('repoContentsUrl', input.repoContentsUrl, ['http:', 'https:', 'file:']) : undefined;
-      const serving = input.serving ? checkServing(input.serving as ServingInfo, project) : undefined;
+      const contentsUrl = input.repoContentsUrl
+        ? checkUrl('repoContentsUrl', input.repoContentsUrl, [
+            'http:',
+            'https:',
+            'file:',
+          ])
+        : undefined;
+      const serving = input.serving
+        ? checkServing(input.serving as ServingInfo, project)
+        : undefined;
       checkStepOutputs(input);
       const identity = checkIdentity(input.identity, project, options.access);
       const names = catalogEntityNames(project);
@@ -185,17 +301,31 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
 
       // Ownership: the owner exists, the initiator may act for it on this project, and the
       // repository is the one bound to this project.
-      await verifyOwner({ catalog, credentials, ownerRef: project.owner, ownerKinds: naming.ownerKinds ?? DEFAULT_OWNER_KINDS });
+      await verifyOwner({
+        catalog,
+        credentials,
+        ownerRef: project.owner,
+        ownerKinds: naming.ownerKinds ?? DEFAULT_OWNER_KINDS,
+      });
 
       // The signature: from input, else from the model entity registered earlier.
-      const signature = await resolveSignature(input.model?.signature as ModelSignature | undefined, serving ? { catalog, credentials, names } : undefined);
+      const signature = await resolveSignature(
+        input.model?.signature as ModelSignature | undefined,
+        serving ? { catalog, credentials, names } : undefined,
+      );
 
       const taskUrl = `${baseUrl.replace(/\/+$/, '')}/create/tasks/${encodeURIComponent(ctx.task.id)}`;
       const at = ctx.isDryRun
         ? new Date().toISOString()
-        : await ctx.checkpoint({ key: `catalog.register.v1.provisioned-at.${project.name}`, fn: () => new Date().toISOString() });
+        : await ctx.checkpoint({
+            key: `catalog.register.v1.provisioned-at.${project.name}`,
+            fn: () => new Date().toISOString(),
+          });
 
-      const smoke = checkSmoke(input.model?.smoke as Partial<SmokeSummary> | undefined, at);
+      const smoke = checkSmoke(
+        input.model?.smoke as Partial<SmokeSummary> | undefined,
+        at,
+      );
       const built = buildCatalogEntities({
         project,
         names,
@@ -206,36 +336,65 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
         model: { signature, smoke },
         serving,
         identity,
-        accessLogUrl: serving && options.gateway ? accessLogUrl(project, options.gateway) : undefined,
+        accessLogUrl:
+          serving && options.gateway
+            ? accessLogUrl(project, options.gateway)
+            : undefined,
         provenance: { initiator: ctx.user?.ref ?? 'unknown', at, taskUrl },
         rhdh: { aiModelServerApi: catalogConfig.rhdhAiModelServerApi },
       });
       await validateEntities(built.entities);
 
       // Every input is checked; before anything is written, the one project check, then the repository's binding.
-      await authorizeProject(projectAccess, ctx, project, { action: CATALOG_REGISTER_ACTION_ID, mode: 'use' });
+      await authorizeProject(projectAccess, ctx, project, {
+        action: CATALOG_REGISTER_ACTION_ID,
+        mode: 'use',
+      });
       const repository = await publisher.readRecord(repoUrl);
       if (!repository.exists && !ctx.isDryRun) {
-        throw new InputError(`repoUrl "${repoUrl.slice(0, 120)}" names no repository yet; publish the project (tensorflow:repository:publish) before registering it`);
+        throw new InputError(
+          `repoUrl "${repoUrl.slice(0, 120)}" names no repository yet; publish the project (tensorflow:repository:publish) before registering it`,
+        );
       }
-      assertRepositoryBound(repository, { project: project.name, owner: project.owner }, { repoUrl: repoUrl, action: CATALOG_REGISTER_ACTION_ID });
+      assertRepositoryBound(
+        repository,
+        { project: project.name, owner: project.owner },
+        { repoUrl: repoUrl, action: CATALOG_REGISTER_ACTION_ID },
+      );
 
-      const location: CatalogLocationSpec = publisher.catalogLocation(repoUrl, CATALOG_INFO_FILE);
+      const location: CatalogLocationSpec = publisher.catalogLocation(
+        repoUrl,
+        CATALOG_INFO_FILE,
+      );
       const origin = stringifyLocationRef(location);
-      await refuseSteal(catalog, credentials, built.entities, origin, project.owner);
+      await refuseSteal(
+        catalog,
+        credentials,
+        built.entities,
+        origin,
+        project.owner,
+      );
 
       const outputs = registerOutputs(built, baseUrl, origin);
       const entityRefs = outputs.entityRefs;
-      const emit = () => Object.entries(outputs).forEach(([name, value]) => ctx.output(name as keyof typeof outputs, value as never));
+      const emit = () =>
+        Object.entries(outputs).forEach(([name, value]) =>
+          ctx.output(name as keyof typeof outputs, value as never),
+        );
 
       if (ctx.isDryRun) {
-        ctx.logger.info(`Dry run: would register ${entityRefs.join(', ')} from ${origin}`);
+        ctx.logger.info(
+          `Dry run: would register ${entityRefs.join(', ')} from ${origin}`,
+        );
         emit();
         return;
       }
 
       const content = serialiseEntities(built.entities);
-      await fs.writeFile(resolveSafeChildPath(ctx.workspacePath, CATALOG_INFO_FILE), content);
+      await fs.writeFile(
+        resolveSafeChildPath(ctx.workspacePath, CATALOG_INFO_FILE),
+        content,
+      );
       const record = serialiseProvisioningRecord({
         project,
         initiator: ctx.user?.ref ?? 'unknown',
@@ -254,7 +413,13 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
         {
           eventId: 'catalog-entities-registered',
           severityLevel: 'medium',
-          meta: { entityRefs, owner: project.owner, location: origin, repoUrl: repoUrl, files: [CATALOG_INFO_FILE, PROVISIONING_RECORD_FILE] },
+          meta: {
+            entityRefs,
+            owner: project.owner,
+            location: origin,
+            repoUrl: repoUrl,
+            files: [CATALOG_INFO_FILE, PROVISIONING_RECORD_FILE],
+          },
         },
         async () => {
           const commit = await publisher.commitFiles({
@@ -264,9 +429,15 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
               { path: PROVISIONING_RECORD_FILE, content: record },
             ],
             message: `Register ${project.name} in the catalog\n\nRequested by ${ctx.user?.ref ?? 'unknown'} (${taskUrl}).`,
-            author: initiatorAuthor(ctx.user as Parameters<typeof initiatorAuthor>[0]),
+            author: initiatorAuthor(
+              ctx.user as Parameters<typeof initiatorAuthor>[0],
+            ),
           });
-          const existed = await addOrRefreshLocation(catalog, location, credentials);
+          const existed = await addOrRefreshLocation(
+            catalog,
+            location,
+            credentials,
+          );
           await waitForEntities({
             catalog,
             credentials,
@@ -279,7 +450,11 @@ export function createCatalogRegisterAction(options: CatalogRegisterActionOption
           });
           return { commit: commit.commit, changed: commit.changed, existed };
         },
-        r => ({ commit: r.commit, fileChanged: r.changed, locationExisted: r.existed }),
+        r => ({
+          commit: r.commit,
+          fileChanged: r.changed,
+          locationExisted: r.existed,
+        }),
       );
       ctx.logger.info(`Registered ${entityRefs.join(', ')} from ${origin}`);
       emit();

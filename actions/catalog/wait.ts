@@ -3,28 +3,55 @@
  * owner holds, add (or refresh) the location, and wait until the catalog shows this task's entities.
  */
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { ANNOTATION_ORIGIN_LOCATION, RELATION_OWNED_BY, type Entity } from '@backstage/catalog-model';
+import {
+  ANNOTATION_ORIGIN_LOCATION,
+  RELATION_OWNED_BY,
+  type Entity,
+} from '@backstage/catalog-model';
 import { ConflictError } from '@backstage/errors';
-import { locationSpecToMetadataName, type CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  locationSpecToMetadataName,
+  type CatalogService,
+} from '@backstage/plugin-catalog-node';
 import type { CatalogLocationSpec } from '../repository/types';
 import { ANNOTATIONS, type BuiltEntities } from './entities';
 
 export function isConflict(error: unknown): boolean {
-  const e = error as { name?: string; statusCode?: number; response?: { status?: number }; body?: { error?: { name?: string } } };
-  return e?.name === 'ConflictError' || e?.response?.status === 409 || e?.statusCode === 409 || e?.body?.error?.name === 'ConflictError';
+  const e = error as {
+    name?: string;
+    statusCode?: number;
+    response?: { status?: number };
+    body?: { error?: { name?: string } };
+  };
+  return (
+    e?.name === 'ConflictError' ||
+    e?.response?.status === 409 ||
+    e?.statusCode === 409 ||
+    e?.body?.error?.name === 'ConflictError'
+  );
 }
 
 /**
  * Adds the location; when it already exists (a re-run), refreshes it instead.
  * Resolves true when it existed.
  */
-export async function addOrRefreshLocation(catalog: CatalogService, location: CatalogLocationSpec, credentials: BackstageCredentials): Promise<boolean> {
+export async function addOrRefreshLocation(
+  catalog: CatalogService,
+  location: CatalogLocationSpec,
+  credentials: BackstageCredentials,
+): Promise<boolean> {
   try {
-    await catalog.addLocation({ type: location.type, target: location.target }, { credentials });
+    await catalog.addLocation(
+      { type: location.type, target: location.target },
+      { credentials },
+    );
     return false;
   } catch (error) {
     if (!isConflict(error)) throw error;
-    await catalog.refreshEntity(`location:default/${locationSpecToMetadataName(location)}`, { credentials });
+    await catalog.refreshEntity(
+      `location:default/${locationSpecToMetadataName(location)}`,
+      { credentials },
+    );
     return true;
   }
 }
@@ -62,25 +89,36 @@ export interface WaitOptions {
 /** Polls until every entity is readable from our location, at this task's version, with its ownedBy relation. */
 export async function waitForEntities(o: WaitOptions): Promise<void> {
   const deadline = Date.now() + o.timeoutSeconds * 1000;
-  const pending = new Map(o.built.entities.map(e => [
-    `${e.kind.toLocaleLowerCase('en-US')}:${e.metadata.namespace}/${e.metadata.name}`,
-    e.metadata.annotations ?? {},
-  ]));
+  const pending = new Map(
+    o.built.entities.map(e => [
+      `${e.kind.toLocaleLowerCase('en-US')}:${e.metadata.namespace}/${e.metadata.name}`,
+      e.metadata.annotations ?? {},
+    ]),
+  );
   const ownerLc = o.owner.toLocaleLowerCase('en-US');
   for (;;) {
     for (const [ref, wanted] of [...pending]) {
-      const found = await o.catalog.getEntityByRef(ref, { credentials: o.credentials });
+      const found = await o.catalog.getEntityByRef(ref, {
+        credentials: o.credentials,
+      });
       const ann = found?.metadata.annotations ?? {};
       const fresh =
         found &&
         ann[ANNOTATION_ORIGIN_LOCATION] === o.origin &&
         ann[ANNOTATIONS.provisionedAt] === wanted[ANNOTATIONS.provisionedAt] &&
         ann[ANNOTATIONS.taskUrl] === wanted[ANNOTATIONS.taskUrl] &&
-        (found.relations ?? []).some(r => r.type === RELATION_OWNED_BY && r.targetRef.toLocaleLowerCase('en-US') === ownerLc);
+        (found.relations ?? []).some(
+          r =>
+            r.type === RELATION_OWNED_BY &&
+            r.targetRef.toLocaleLowerCase('en-US') === ownerLc,
+        );
       if (fresh) pending.delete(ref);
     }
     if (pending.size === 0) return;
-    if (o.signal?.aborted) throw new Error('tensorflow:catalog:register was cancelled while waiting for the catalog');
+    if (o.signal?.aborted)
+      throw new Error(
+        'tensorflow:catalog:register was cancelled while waiting for the catalog',
+      );
     if (Date.now() >= deadline) {
       throw new Error(
         `the catalog did not show ${[...pending.keys()].join(', ')} from ${o.origin} within ${o.timeoutSeconds}s ` +
@@ -88,9 +126,14 @@ export async function waitForEntities(o: WaitOptions): Promise<void> {
       );
     }
     try {
-      await sleep(Math.min(o.intervalMs, Math.max(0, deadline - Date.now())), o.signal);
+      await sleep(
+        Math.min(o.intervalMs, Math.max(0, deadline - Date.now())),
+        o.signal,
+      );
     } catch {
-      throw new Error('tensorflow:catalog:register was cancelled while waiting for the catalog');
+      throw new Error(
+        'tensorflow:catalog:register was cancelled while waiting for the catalog',
+      );
     }
   }
 }
@@ -110,8 +153,13 @@ export async function refuseSteal(
     const ref = `${e.kind.toLocaleLowerCase('en-US')}:${e.metadata.namespace}/${e.metadata.name}`;
     const existing = await catalog.getEntityByRef(ref, { credentials });
     if (!existing) continue;
-    const ownedBy = (existing.relations ?? []).find(r => r.type === RELATION_OWNED_BY)?.targetRef;
-    if (ownedBy && ownedBy.toLocaleLowerCase('en-US') !== owner.toLocaleLowerCase('en-US')) {
+    const ownedBy = (existing.relations ?? []).find(
+      r => r.type === RELATION_OWNED_BY,
+    )?.targetRef;
+    if (
+      ownedBy &&
+      ownedBy.toLocaleLowerCase('en-US') !== owner.toLocaleLowerCase('en-US')
+    ) {
       throw new ConflictError(
         `${ref} is owned by ${ownedBy}; refusing to change its owner to ${owner}. Ownership never moves silently: nothing was changed.`,
       );
@@ -120,7 +168,8 @@ export async function refuseSteal(
     if (theirs !== origin) {
       throw new ConflictError(
         `${ref} already exists in the catalog, registered from ${theirs ?? 'an unknown location'} (owner ${String(
-          (existing.spec as { owner?: unknown } | undefined)?.owner ?? 'unknown',
+          (existing.spec as { owner?: unknown } | undefined)?.owner ??
+            'unknown',
         )}); refusing to take it over from ${origin}. Choose another project name, or unregister that entity first.`,
       );
     }

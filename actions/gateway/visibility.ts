@@ -9,12 +9,18 @@ import { fillPlaceholders } from './manifests';
  * `ANNOTATIONS.accessLogUrl` and an "Access records" link, actions/catalog/entities.ts), next to
  * the access-scopes annotation it already builds from the identity step's grants.
  */
-export function accessLogUrl(project: Pick<ModelProject, 'namespace' | 'name'>, config: Pick<GatewayConfig, 'accessLogUrlTemplate'>): string | undefined {
+export function accessLogUrl(
+  project: Pick<ModelProject, 'namespace' | 'name'>,
+  config: Pick<GatewayConfig, 'accessLogUrlTemplate'>,
+): string | undefined {
   if (!config.accessLogUrlTemplate) return undefined;
   const url = fillPlaceholders(config.accessLogUrlTemplate, {
     namespace: encodeURIComponent(project.namespace),
     name: encodeURIComponent(project.name),
   });
-  if (!URL.canParse(url)) throw new TypeError(`tensorflow.gateway.accessLogUrlTemplate gives "${url}", which is not a URL`);
+  if (!URL.canParse(url))
+    throw new TypeError(
+      `tensorflow.gateway.accessLogUrlTemplate gives "${url}", which is not a URL`,
+    );
   return url;
 }

@@ -22,7 +22,8 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'Second pass, after tensorflow:identity:provision created the cloud trust: variables and the OIDC subject claim',
+    description:
+      'Second pass, after tensorflow:identity:provision created the cloud trust: variables and the OIDC subject claim',
     example: yaml.stringify({
       steps: [
         {
@@ -40,7 +41,10 @@ export const examples: TemplateExample[] = [
               repositoryId: 1296269,
               repositoryOwnerId: 1,
               claimKeys: ['repository_owner_id', 'repository_id', 'context'],
-              variables: { AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/tensorflow/tfci-fraud-detector' },
+              variables: {
+                AWS_ROLE_ARN:
+                  'arn:aws:iam::123456789012:role/tensorflow/tfci-fraud-detector',
+              },
             },
           },
         },

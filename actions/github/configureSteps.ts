@@ -48,11 +48,21 @@ export interface StepContext {
   user?: { ref?: string };
 }
 
-export type TeamAccess = { group: string; team: string; permission: RepoPermission };
-export type OidcSubject = { customised: boolean; claimKeys?: string[]; reason?: string };
+export type TeamAccess = {
+  group: string;
+  team: string;
+  permission: RepoPermission;
+};
+export type OidcSubject = {
+  customised: boolean;
+  claimKeys?: string[];
+  reason?: string;
+};
 
 function status(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null ? (error as { status?: number }).status : undefined;
+  return typeof error === 'object' && error !== null
+    ? (error as { status?: number }).status
+    : undefined;
 }
 async function orNotFound<T>(p: Promise<T>): Promise<T | undefined> {
   try {
@@ -70,7 +80,11 @@ export async function configureTeams(
   slugOf: (group: string) => string,
   write: Write,
 ): Promise<TeamAccess[]> {
-  const teams: Array<{ group: string; team: string; permission: RepoPermission }> = [];
+  const teams: Array<{
+    group: string;
+    team: string;
+    permission: RepoPermission;
+  }> = [];
   for (const g of grants.github) {
     const team = slugOf(g.group);
     const current = await orNotFound(
@@ -84,8 +98,19 @@ export async function configureTeams(
     );
     const have = currentTeamPermission((current?.data ?? undefined) as any);
     if (have !== g.permission) {
-      await write(`team ${team}: ${have ?? 'none'} -> ${g.permission}`, 'github-team-permission-set', 'high', { team, group: g.group, permission: g.permission, scopes: g.scopes }, () =>
-        octokit.rest.teams.addOrUpdateRepoPermissionsInOrg({ org, team_slug: team, owner: org, repo, permission: g.permission }),
+      await write(
+        `team ${team}: ${have ?? 'none'} -> ${g.permission}`,
+        'github-team-permission-set',
+        'high',
+        { team, group: g.group, permission: g.permission, scopes: g.scopes },
+        () =>
+          octokit.rest.teams.addOrUpdateRepoPermissionsInOrg({
+            org,
+            team_slug: team,
+            owner: org,
+            repo,
+            permission: g.permission,
+          }),
       );
     }
     teams.push({ group: g.group, team, permission: g.permission });
@@ -103,23 +128,46 @@ export async function configureCodeowners(
   write: Write,
 ): Promise<void> {
   const wanted = codeownersContent(org, ownerTeam, project.owner);
-  const existing = await orNotFound(octokit.rest.repos.getContent({ owner: org, repo, path: CODEOWNERS_PATH, ref: defaultBranch }));
-  const file = existing?.data as { type?: string; sha?: string; content?: string; encoding?: string } | unknown[] | undefined;
-  if (Array.isArray(file) || (file && file.type !== undefined && file.type !== 'file')) {
-    throw new InputError(`${CODEOWNERS_PATH} in ${repoKey} is not a file; remove it so CODEOWNERS can be written`);
+  const existing = await orNotFound(
+    octokit.rest.repos.getContent({
+      owner: org,
+      repo,
+      path: CODEOWNERS_PATH,
+      ref: defaultBranch,
+    }),
+  );
+  const file = existing?.data as
+    | { type?: string; sha?: string; content?: string; encoding?: string }
+    | unknown[]
+    | undefined;
+  if (
+    Array.isArray(file) ||
+    (file && file.type !== undefined && file.type !== 'file')
+  ) {
+    throw new InputError(
+      `${CODEOWNERS_PATH} in ${repoKey} is not a file; remove it so CODEOWNERS can be written`,
+    );
   }
-  const currentText = file?.content !== undefined ? Buffer.from(file.content, 'base64').toString('utf8') : undefined;
+  const currentText =
+    file?.content !== undefined
+      ? Buffer.from(file.content, 'base64').toString('utf8')
+      : undefined;
   if (currentText !== wanted) {
-    await write(`${CODEOWNERS_PATH}: ${file ? 'update' : 'create'} (owner @${org}/${ownerTeam})`, 'github-codeowners-set', 'high', { path: CODEOWNERS_PATH, team: ownerTeam }, () =>
-      octokit.rest.repos.createOrUpdateFileContents({
-        owner: org,
-        repo,
-        path: CODEOWNERS_PATH,
-        branch: defaultBranch,
-        message: `CODEOWNERS: @${org}/${ownerTeam} owns ${project.name} (${ctx.user?.ref ?? 'backstage'})`,
-        content: Buffer.from(wanted, 'utf8').toString('base64'),
-        ...(file?.sha ? { sha: file.sha } : {}),
-      }),
+    await write(
+      `${CODEOWNERS_PATH}: ${file ? 'update' : 'create'} (owner @${org}/${ownerTeam})`,
+      'github-codeowners-set',
+      'high',
+      { path: CODEOWNERS_PATH, team: ownerTeam },
+      () =>
+        octokit.rest.repos.createOrUpdateFileContents({
+          owner: org,
+          repo,
+          path: CODEOWNERS_PATH,
+          branch: defaultBranch,
+          message: `CODEOWNERS: @${org}/${ownerTeam} owns ${project.name} (${ctx.user?.ref ?? 'backstage'})`,
+          content: Buffer.from(wanted, 'utf8').toString('base64'),
+          ...(file?.sha ? { sha: file.sha } : {}),
+        }),
     );
   }
 }
@@ -136,16 +184,41 @@ export async function configureRuleset(
   write: Write,
 ): Promise<number | undefined> {
   const ruleset = desiredRuleset(rulesetName);
-  const { data: rulesets } = applyRuleset ? await octokit.rest.repos.getRepoRulesets({ owner: org, repo, per_page: 100, includes_parents: false }) : { data: [] };
-  const found = rulesets.find(r => r.name === rulesetName && r.source_type !== 'Organization');
+  const { data: rulesets } = applyRuleset
+    ? await octokit.rest.repos.getRepoRulesets({
+        owner: org,
+        repo,
+        per_page: 100,
+        includes_parents: false,
+      })
+    : { data: [] };
+  const found = rulesets.find(
+    r => r.name === rulesetName && r.source_type !== 'Organization',
+  );
   let rulesetId = found?.id;
   if (!applyRuleset) {
-    ctx.logger.info(`Ruleset ${rulesetName} deferred (ruleset: false): a later step applies it once the default branch needs no more direct commits`);
+    ctx.logger.info(
+      `Ruleset ${rulesetName} deferred (ruleset: false): a later step applies it once the default branch needs no more direct commits`,
+    );
   } else if (found) {
-    const { data: detail } = await octokit.rest.repos.getRepoRuleset({ owner: org, repo, ruleset_id: found.id });
+    const { data: detail } = await octokit.rest.repos.getRepoRuleset({
+      owner: org,
+      repo,
+      ruleset_id: found.id,
+    });
     if (!rulesetMatches(detail as any, ruleset)) {
-      await write(`ruleset ${rulesetName} (#${found.id}): update`, 'github-ruleset-set', 'high', { ruleset: rulesetName, id: found.id }, () =>
-        octokit.rest.repos.updateRepoRuleset({ owner: org, repo, ruleset_id: found.id, ...(ruleset as any) }),
+      await write(
+        `ruleset ${rulesetName} (#${found.id}): update`,
+        'github-ruleset-set',
+        'high',
+        { ruleset: rulesetName, id: found.id },
+        () =>
+          octokit.rest.repos.updateRepoRuleset({
+            owner: org,
+            repo,
+            ruleset_id: found.id,
+            ...(ruleset as any),
+          }),
       );
     }
   } else {
@@ -154,7 +227,12 @@ export async function configureRuleset(
       'github-ruleset-set',
       'high',
       { ruleset: rulesetName },
-      () => octokit.rest.repos.createRepoRuleset({ owner: org, repo, ...(ruleset as any) }),
+      () =>
+        octokit.rest.repos.createRepoRuleset({
+          owner: org,
+          repo,
+          ...(ruleset as any),
+        }),
       res => res.data.id,
     );
     if (typeof created === 'number') rulesetId = created;
@@ -170,24 +248,65 @@ export async function configureEnvironments(
   variables: Record<string, string>,
   write: Write,
 ): Promise<void> {
-  const { data: team } = await octokit.rest.teams.getByName({ org, team_slug: ownerTeam });
+  const { data: team } = await octokit.rest.teams.getByName({
+    org,
+    team_slug: ownerTeam,
+  });
   const envBody = desiredEnvironment(team.id);
-  const { data: envList } = await octokit.rest.repos.getAllEnvironments({ owner: org, repo, per_page: 100 });
+  const { data: envList } = await octokit.rest.repos.getAllEnvironments({
+    owner: org,
+    repo,
+    per_page: 100,
+  });
   for (const env of environments) {
     const current = (envList.environments ?? []).find(e => e.name === env);
     if (!environmentMatches(current as any, envBody)) {
-      await write(`environment ${env}: ${current ? 'update' : 'create'} (reviewers @${org}/${ownerTeam})`, 'github-environment-set', 'high', { environment: env, team: ownerTeam }, () =>
-        octokit.rest.repos.createOrUpdateEnvironment({ owner: org, repo, environment_name: env, ...envBody }),
+      await write(
+        `environment ${env}: ${current ? 'update' : 'create'} (reviewers @${org}/${ownerTeam})`,
+        'github-environment-set',
+        'high',
+        { environment: env, team: ownerTeam },
+        () =>
+          octokit.rest.repos.createOrUpdateEnvironment({
+            owner: org,
+            repo,
+            environment_name: env,
+            ...envBody,
+          }),
       );
     }
     const present = current
-      ? (await octokit.rest.actions.listEnvironmentVariables({ owner: org, repo, environment_name: env, per_page: 30 })).data.variables
+      ? (
+          await octokit.rest.actions.listEnvironmentVariables({
+            owner: org,
+            repo,
+            environment_name: env,
+            per_page: 30,
+          })
+        ).data.variables
       : [];
     for (const change of planVariables(present, variables)) {
-      await write(`environment ${env}: variable ${change.name} ${change.op}`, 'github-variable-set', 'medium', { environment: env, variable: change.name }, () =>
-        change.op === 'create'
-          ? octokit.rest.actions.createEnvironmentVariable({ owner: org, repo, environment_name: env, name: change.name, value: change.value })
-          : octokit.rest.actions.updateEnvironmentVariable({ owner: org, repo, environment_name: env, name: change.name, value: change.value }),
+      await write(
+        `environment ${env}: variable ${change.name} ${change.op}`,
+        'github-variable-set',
+        'medium',
+        { environment: env, variable: change.name },
+        () =>
+          change.op === 'create'
+            ? octokit.rest.actions.createEnvironmentVariable({
+                owner: org,
+                repo,
+                environment_name: env,
+                name: change.name,
+                value: change.value,
+              })
+            : octokit.rest.actions.updateEnvironmentVariable({
+                owner: org,
+                repo,
+                environment_name: env,
+                name: change.name,
+                value: change.value,
+              }),
       );
     }
   }
@@ -202,16 +321,42 @@ export async function configureOidcSubject(
   write: Write,
 ): Promise<OidcSubject> {
   const { repositoryId, repositoryOwnerId } = ids;
-  let oidcSubject: { customised: boolean; claimKeys?: string[]; reason?: string };
+  let oidcSubject: {
+    customised: boolean;
+    claimKeys?: string[];
+    reason?: string;
+  };
   if (!trust) {
-    oidcSubject = { customised: false, reason: 'no ciTrust input: the cloud trust must exist before the subject claim is customised' };
-    ctx.logger.info(`OIDC subject claim of ${repoKey} left unchanged: ${oidcSubject.reason}`);
+    oidcSubject = {
+      customised: false,
+      reason:
+        'no ciTrust input: the cloud trust must exist before the subject claim is customised',
+    };
+    ctx.logger.info(
+      `OIDC subject claim of ${repoKey} left unchanged: ${oidcSubject.reason}`,
+    );
   } else {
-    const claimKeys = checkTrustMatches(trust, { repositoryId, repositoryOwnerId, repoKey });
-    const current = await orNotFound(octokit.rest.actions.getCustomOidcSubClaimForRepo({ owner: org, repo }));
+    const claimKeys = checkTrustMatches(trust, {
+      repositoryId,
+      repositoryOwnerId,
+      repoKey,
+    });
+    const current = await orNotFound(
+      octokit.rest.actions.getCustomOidcSubClaimForRepo({ owner: org, repo }),
+    );
     if (!oidcSubjectMatches(current?.data as any, claimKeys)) {
-      await write(`OIDC subject claim: use_default false, keys ${claimKeys.join(',')}`, 'github-oidc-subject-set', 'high', { claimKeys, trust: trust.ref }, () =>
-        octokit.rest.actions.setCustomOidcSubClaimForRepo({ owner: org, repo, use_default: false, include_claim_keys: claimKeys }),
+      await write(
+        `OIDC subject claim: use_default false, keys ${claimKeys.join(',')}`,
+        'github-oidc-subject-set',
+        'high',
+        { claimKeys, trust: trust.ref },
+        () =>
+          octokit.rest.actions.setCustomOidcSubClaimForRepo({
+            owner: org,
+            repo,
+            use_default: false,
+            include_claim_keys: claimKeys,
+          }),
       );
     }
     oidcSubject = { customised: true, claimKeys };

@@ -12,12 +12,20 @@ export interface ManifestLike {
 
 function plain(manifest: ManifestLike): Record<string, unknown> {
   const withJson = manifest as { toJSON?: () => unknown };
-  return JSON.parse(JSON.stringify(typeof withJson.toJSON === 'function' ? withJson.toJSON() : manifest));
+  return JSON.parse(
+    JSON.stringify(
+      typeof withJson.toJSON === 'function' ? withJson.toJSON() : manifest,
+    ),
+  );
 }
 
 /** Serialises one manifest at the edge: sorted keys (stable diffs), no anchors, plain block style. */
 export function manifestYaml(manifest: ManifestLike): string {
-  return stringify(plain(manifest), { sortMapEntries: true, aliasDuplicateObjects: false, lineWidth: 0 });
+  return stringify(plain(manifest), {
+    sortMapEntries: true,
+    aliasDuplicateObjects: false,
+    lineWidth: 0,
+  });
 }
 
 /** One file per resource under the repository's path layout for one area of a project, sorted by path. */

@@ -6,22 +6,37 @@ import type { IdentityConfig } from './config';
 import { labels } from './kubernetes';
 import type { CiTrustRef, CloudIdentityInput, Manifest } from './types';
 
-function iamRoleArn(aws: NonNullable<IdentityConfig['aws']>, roleName: string): string {
+function iamRoleArn(
+  aws: NonNullable<IdentityConfig['aws']>,
+  roleName: string,
+): string {
   return `arn:aws:iam::${aws.accountId}:role${aws.rolePath}${roleName}`;
 }
 
-function ackRole(project: ModelProject, aws: NonNullable<IdentityConfig['aws']>, roleName: string, description: string, trust: object): Manifest {
+function ackRole(
+  project: ModelProject,
+  aws: NonNullable<IdentityConfig['aws']>,
+  roleName: string,
+  description: string,
+  trust: object,
+): Manifest {
   return {
     apiVersion: 'iam.services.k8s.aws/v1alpha1',
     kind: 'Role',
-    metadata: { name: roleName, namespace: project.namespace, labels: labels(project) },
+    metadata: {
+      name: roleName,
+      namespace: project.namespace,
+      labels: labels(project),
+    },
     spec: {
       name: roleName,
       path: aws.rolePath,
       description,
       maxSessionDuration: 3600,
       assumeRolePolicyDocument: JSON.stringify(trust),
-      ...(aws.permissionsBoundaryArn ? { permissionsBoundary: aws.permissionsBoundaryArn } : {}),
+      ...(aws.permissionsBoundaryArn
+        ? { permissionsBoundary: aws.permissionsBoundaryArn }
+        : {}),
       tags: [
         { key: 'backstage.io/owner', value: project.owner },
         { key: 'tensorflow/project', value: project.name },
@@ -32,7 +47,17 @@ function ackRole(project: ModelProject, aws: NonNullable<IdentityConfig['aws']>,
 
 /** Adds the EKS manifests to `input`; returns the CI trust when CI is enabled. */
 export function awsIdentity(input: CloudIdentityInput): CiTrustRef | undefined {
-  const { project, identity, repo, subjects, contract, modelStorageUri, manifests, saAnnotations, workloadIdentity } = input;
+  const {
+    project,
+    identity,
+    repo,
+    subjects,
+    contract,
+    modelStorageUri,
+    manifests,
+    saAnnotations,
+    workloadIdentity,
+  } = input;
   const ns = project.namespace;
   const sa = project.serviceAccount;
   let ciTrust: CiTrustRef | undefined;
@@ -48,9 +73,16 @@ export function awsIdentity(input: CloudIdentityInput): CiTrustRef | undefined {
         Statement: [
           {
             Effect: 'Allow',
-            Principal: { Federated: `arn:aws:iam::${aws.accountId}:oidc-provider/${p}` },
+            Principal: {
+              Federated: `arn:aws:iam::${aws.accountId}:oidc-provider/${p}`,
+            },
             Action: 'sts:AssumeRoleWithWebIdentity',
-            Condition: { StringEquals: { [`${p}:sub`]: `system:serviceaccount:${ns}:${sa}`, [`${p}:aud`]: 'sts.amazonaws.com' } },
+            Condition: {
+              StringEquals: {
+                [`${p}:sub`]: `system:serviceaccount:${ns}:${sa}`,
+                [`${p}:aud`]: 'sts.amazonaws.com',
+              },
+            },
           },
         ],
       }),
@@ -79,9 +111,17 @@ export function awsIdentity(input: CloudIdentityInput): CiTrustRef | undefined {
       apiVersion: 'eks.services.k8s.aws/v1alpha1',
       kind: 'PodIdentityAssociation',
       metadata: { name: sa, namespace: ns, labels: labels(project) },
-      spec: { clusterName: aws.clusterName, namespace: ns, serviceAccount: sa, roleARN: arn },
+      spec: {
+        clusterName: aws.clusterName,
+        namespace: ns,
+        serviceAccount: sa,
+        roleARN: arn,
+      },
     });
-    workloadIdentity.resources.push(`Role/${roleName}`, `PodIdentityAssociation/${sa}`);
+    workloadIdentity.resources.push(
+      `Role/${roleName}`,
+      `PodIdentityAssociation/${sa}`,
+    );
   }
   workloadIdentity.principal = arn;
 
@@ -90,19 +130,30 @@ export function awsIdentity(input: CloudIdentityInput): CiTrustRef | undefined {
     const audience = identity.ci.audience ?? 'sts.amazonaws.com';
     const gh = 'token.actions.githubusercontent.com';
     manifests.push(
-      ackRole(project, aws, ciRole, `GitHub Actions of repository ${repo.id} (${identity.ci.environments.join(', ')})`, {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Federated: `arn:aws:iam::${aws.accountId}:oidc-provider/${gh}` },
-            Action: 'sts:AssumeRoleWithWebIdentity',
-            Condition: {
-              StringEquals: { [`${gh}:aud`]: audience, [`${gh}:sub`]: identity.ci.environments.map(e => subjects[e]) },
+      ackRole(
+        project,
+        aws,
+        ciRole,
+        `GitHub Actions of repository ${repo.id} (${identity.ci.environments.join(', ')})`,
+        {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: {
+                Federated: `arn:aws:iam::${aws.accountId}:oidc-provider/${gh}`,
+              },
+              Action: 'sts:AssumeRoleWithWebIdentity',
+              Condition: {
+                StringEquals: {
+                  [`${gh}:aud`]: audience,
+                  [`${gh}:sub`]: identity.ci.environments.map(e => subjects[e]),
+                },
+              },
             },
-          },
-        ],
-      }),
+          ],
+        },
+      ),
     );
     const ciArn = iamRoleArn(aws, ciRole);
     ciTrust = {
@@ -113,7 +164,11 @@ export function awsIdentity(input: CloudIdentityInput): CiTrustRef | undefined {
       claimKeys: [...CI_SUBJECT_CLAIM_KEYS],
       subjects,
       audience,
-      variables: ciVariableValues(contract, { roleArn: ciArn, region: aws.region, modelStorageUri }),
+      variables: ciVariableValues(contract, {
+        roleArn: ciArn,
+        region: aws.region,
+        modelStorageUri,
+      }),
     };
   }
   return ciTrust;

@@ -6,7 +6,13 @@ import { ciContract } from './ciContract';
 import type { IdentityConfig } from './config';
 import { gcpIdentity } from './gcp';
 import { kubernetesManifests } from './kubernetes';
-import type { CiTrustRef, IdentityBundle, Manifest, RepositoryRef, WorkloadIdentityRef } from './types';
+import type {
+  CiTrustRef,
+  IdentityBundle,
+  Manifest,
+  RepositoryRef,
+  WorkloadIdentityRef,
+} from './types';
 
 export { boundedName };
 
@@ -33,26 +39,54 @@ export function buildIdentityManifests(args: {
   const sa = project.serviceAccount;
   const manifests: Manifest[] = [];
   const saAnnotations: Record<string, string> = {};
-  const workloadIdentity: WorkloadIdentityRef = { provider: identity.provider, resources: [] };
+  const workloadIdentity: WorkloadIdentityRef = {
+    provider: identity.provider,
+    resources: [],
+  };
   let ciTrust: CiTrustRef | undefined;
 
   const repo = args.repository;
   if (identity.ci.enabled) {
-    if (!repo || !Number.isInteger(repo.id) || !Number.isInteger(repo.ownerId) || repo.id <= 0 || repo.ownerId <= 0) {
+    if (
+      !repo ||
+      !Number.isInteger(repo.id) ||
+      !Number.isInteger(repo.ownerId) ||
+      repo.id <= 0 ||
+      repo.ownerId <= 0
+    ) {
       throw new InputError(
         'repository.id and repository.ownerId are required (positive integers) to pin the CI trust: pass ${{ steps.github.output.repositoryId }} and ${{ steps.github.output.repositoryOwnerId }} from tensorflow:github:configure',
       );
     }
   }
   const subjects: Record<string, string> = {};
-  if (repo && identity.ci.enabled) for (const env of identity.ci.environments) subjects[env] = ciSubject(repo, env);
+  if (repo && identity.ci.enabled)
+    for (const env of identity.ci.environments)
+      subjects[env] = ciSubject(repo, env);
 
-  const cloud = { project, identity, repo, subjects, contract, modelStorageUri: args.modelStorageUri, manifests, saAnnotations, workloadIdentity };
+  const cloud = {
+    project,
+    identity,
+    repo,
+    subjects,
+    contract,
+    modelStorageUri: args.modelStorageUri,
+    manifests,
+    saAnnotations,
+    workloadIdentity,
+  };
   if (identity.provider === 'gke') ciTrust = gcpIdentity(cloud);
-  if (identity.provider === 'eks-irsa' || identity.provider === 'eks-pod-identity') ciTrust = awsIdentity(cloud);
+  if (
+    identity.provider === 'eks-irsa' ||
+    identity.provider === 'eks-pod-identity'
+  )
+    ciTrust = awsIdentity(cloud);
 
   return {
-    manifests: [...kubernetesManifests(project, grants, identity, saAnnotations), ...manifests],
+    manifests: [
+      ...kubernetesManifests(project, grants, identity, saAnnotations),
+      ...manifests,
+    ],
     serviceAccount: { namespace: ns, name: sa, ref: `${ns}/${sa}` },
     workloadIdentity,
     ciTrust,

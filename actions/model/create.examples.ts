@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Create a model project from the packaged skeleton at the workspace root',
+    description:
+      'Create a model project from the packaged skeleton at the workspace root',
     example: yaml.stringify({
       steps: [
         {

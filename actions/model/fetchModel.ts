@@ -5,11 +5,28 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveSafeChildPath, type UrlReaderService } from '@backstage/backend-plugin-api';
+import {
+  resolveSafeChildPath,
+  type UrlReaderService,
+} from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
-import { formatBytes, SmokeLimitError, type SmokeLimits } from '../../smoke/limits';
-import { ModelRefusedError, resolveWeightPath, resolveWeightUrl } from '../../smoke/modelfs';
-import { checkGroupBytes, checkInputBytes, checkManifest, declaredInputs, groupBytesProblem } from '../../smoke/preflight';
+import {
+  formatBytes,
+  SmokeLimitError,
+  type SmokeLimits,
+} from '../../smoke/limits';
+import {
+  ModelRefusedError,
+  resolveWeightPath,
+  resolveWeightUrl,
+} from '../../smoke/modelfs';
+import {
+  checkGroupBytes,
+  checkInputBytes,
+  checkManifest,
+  declaredInputs,
+  groupBytesProblem,
+} from '../../smoke/preflight';
 import { redactError, redactUrl } from '../../smoke/redact';
 import type { ExplicitInputs } from '../../smoke/types';
 
@@ -20,7 +37,13 @@ export interface FetchModelOptions {
 }
 
 /** Reads a URL, at most `maxBytes` (more is refused by `tooLong` without buffering the rest). */
-async function readCapped(urlReader: UrlReaderService, url: string, maxBytes: number, tooLong: (atLeast: number) => Error, signal?: AbortSignal): Promise<Buffer> {
+async function readCapped(
+  urlReader: UrlReaderService,
+  url: string,
+  maxBytes: number,
+  tooLong: (atLeast: number) => Error,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   const res = await urlReader.readUrl(url, { signal: signal as never });
   if (!res.stream) {
     const buf = await res.buffer();
@@ -52,7 +75,12 @@ async function write(file: string, data: Buffer) {
  * Copies the model at `url` into `targetDir`: a model.json URL (plus its shards, next to it), or
  * any other URL as a tree (readTree), both within the limits. Messages never carry the URL's query.
  */
-export async function fetchModelFromUrl(urlReader: UrlReaderService, url: string, targetDir: string, options: FetchModelOptions): Promise<void> {
+export async function fetchModelFromUrl(
+  urlReader: UrlReaderService,
+  url: string,
+  targetDir: string,
+  options: FetchModelOptions,
+): Promise<void> {
   try {
     await fetchInto(urlReader, url, path.resolve(targetDir), options);
   } catch (e) {
@@ -60,13 +88,29 @@ export async function fetchModelFromUrl(urlReader: UrlReaderService, url: string
   }
 }
 
-async function fetchInto(urlReader: UrlReaderService, url: string, targetDir: string, { limits, signal, inputs }: FetchModelOptions): Promise<void> {
+async function fetchInto(
+  urlReader: UrlReaderService,
+  url: string,
+  targetDir: string,
+  { limits, signal, inputs }: FetchModelOptions,
+): Promise<void> {
   const shown = redactUrl(url);
   if (!new URL(url).pathname.endsWith('.json')) {
     await fetchTree(urlReader, url, targetDir, limits, signal);
     return;
   }
-  const buf = await readCapped(urlReader, url, limits.maxModelJsonBytes, (n) => new SmokeLimitError('maxModelJsonBytes', `${shown} is at least ${formatBytes(n)}`, limits.maxModelJsonBytes), signal);
+  const buf = await readCapped(
+    urlReader,
+    url,
+    limits.maxModelJsonBytes,
+    n =>
+      new SmokeLimitError(
+        'maxModelJsonBytes',
+        `${shown} is at least ${formatBytes(n)}`,
+        limits.maxModelJsonBytes,
+      ),
+    signal,
+  );
   let modelJson: unknown;
   try {
     modelJson = JSON.parse(buf.toString('utf8'));
@@ -88,7 +132,13 @@ async function fetchInto(urlReader: UrlReaderService, url: string, targetDir: st
         urlReader,
         shardUrl,
         left,
-        (n) => groupBytesProblem(group, gi, before + n, true) ?? new SmokeLimitError('maxWeightBytes', `the weight files are at least ${formatBytes(before + n)}`, limits.maxWeightBytes),
+        n =>
+          groupBytesProblem(group, gi, before + n, true) ??
+          new SmokeLimitError(
+            'maxWeightBytes',
+            `the weight files are at least ${formatBytes(before + n)}`,
+            limits.maxWeightBytes,
+          ),
         signal,
       );
       actual += data.length;
@@ -98,21 +148,44 @@ async function fetchInto(urlReader: UrlReaderService, url: string, targetDir: st
   }
 }
 
-async function fetchTree(urlReader: UrlReaderService, url: string, targetDir: string, limits: SmokeLimits, signal?: AbortSignal): Promise<void> {
+async function fetchTree(
+  urlReader: UrlReaderService,
+  url: string,
+  targetDir: string,
+  limits: SmokeLimits,
+  signal?: AbortSignal,
+): Promise<void> {
   const tree = await urlReader.readTree(url, { signal: signal as never });
   const files = await tree.files();
   const maxFiles = limits.maxShards + 16;
-  if (files.length > maxFiles) throw new SmokeLimitError('maxShards', `the model folder at ${redactUrl(url)} holds ${files.length} files`, limits.maxShards);
+  if (files.length > maxFiles)
+    throw new SmokeLimitError(
+      'maxShards',
+      `the model folder at ${redactUrl(url)} holds ${files.length} files`,
+      limits.maxShards,
+    );
   const maxBytes = limits.maxWeightBytes + limits.maxModelJsonBytes;
   let total = 0;
   for (const f of files) {
     const segments = f.path.split('/');
-    if (!f.path || f.path.startsWith('/') || f.path.includes('\\') || segments.some((s) => s === '..' || s === '')) {
-      throw new ModelRefusedError(`the model folder holds a file named ${JSON.stringify(f.path.slice(0, 120))}, outside the folder`);
+    if (
+      !f.path ||
+      f.path.startsWith('/') ||
+      f.path.includes('\\') ||
+      segments.some(s => s === '..' || s === '')
+    ) {
+      throw new ModelRefusedError(
+        `the model folder holds a file named ${JSON.stringify(f.path.slice(0, 120))}, outside the folder`,
+      );
     }
     const data = await f.content();
     total += data.length;
-    if (total > maxBytes) throw new SmokeLimitError('maxWeightBytes', `the model folder at ${redactUrl(url)} holds more than ${formatBytes(total)}`, limits.maxWeightBytes);
+    if (total > maxBytes)
+      throw new SmokeLimitError(
+        'maxWeightBytes',
+        `the model folder at ${redactUrl(url)} holds more than ${formatBytes(total)}`,
+        limits.maxWeightBytes,
+      );
     await write(resolveSafeChildPath(targetDir, f.path), data);
   }
 }

@@ -3,20 +3,26 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Publish the workspace as a local git repository (embedded defaults)',
+    description:
+      'Publish the workspace as a local git repository (embedded defaults)',
     example: yaml.stringify({
       steps: [
         {
           id: 'publish',
           action: 'tensorflow:repository:publish',
           name: 'Publish repository',
-          input: { name: 'fraud-detector', owner: 'group:default/ml-platform', repoUrl: 'local?repo=fraud-detector' },
+          input: {
+            name: 'fraud-detector',
+            owner: 'group:default/ml-platform',
+            repoUrl: 'local?repo=fraud-detector',
+          },
         },
       ],
     }),
   },
   {
-    description: 'Publish a sub-folder on a custom default branch with a custom message',
+    description:
+      'Publish a sub-folder on a custom default branch with a custom message',
     example: yaml.stringify({
       steps: [
         {

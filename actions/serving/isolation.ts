@@ -2,15 +2,26 @@
 import type { ModelProject } from '../shared/naming';
 import { kubernetesModels } from '../shared/kubernetesModels';
 import type { ServingConfig } from './config';
-import { GRPC_PORT, KSERVE_REST_PORT, REST_PORT, serverSelector } from './labels';
+import {
+  GRPC_PORT,
+  KSERVE_REST_PORT,
+  REST_PORT,
+  serverSelector,
+} from './labels';
 import { buildNetworkPolicies } from './network';
 import type { ServingSpec } from './request';
 
-export function isolation(project: ModelProject, spec: ServingSpec, config: ServingConfig, labels: Record<string, string>) {
+export function isolation(
+  project: ModelProject,
+  spec: ServingSpec,
+  config: ServingConfig,
+  labels: Record<string, string>,
+) {
   const { LimitRange, ResourceQuota } = kubernetesModels();
   const ns = project.namespace;
   const selector = serverSelector(project, spec);
-  const servingPorts = spec.runtime === 'kserve' ? [KSERVE_REST_PORT] : [GRPC_PORT, REST_PORT];
+  const servingPorts =
+    spec.runtime === 'kserve' ? [KSERVE_REST_PORT] : [GRPC_PORT, REST_PORT];
   const policies = buildNetworkPolicies({
     project,
     labels,
@@ -50,7 +61,9 @@ export function isolation(project: ModelProject, spec: ServingSpec, config: Serv
           max: {
             cpu: config.limits.maxCpuPerReplica,
             memory: config.limits.maxMemoryPerReplica,
-            ...(config.limits.maxGpusPerReplica > 0 ? { [gpu]: String(config.limits.maxGpusPerReplica) } : {}),
+            ...(config.limits.maxGpusPerReplica > 0
+              ? { [gpu]: String(config.limits.maxGpusPerReplica) }
+              : {}),
           },
         },
       ],

@@ -32,7 +32,10 @@ export function ownerLabelValue(ref: string): string {
   return head ? `${head}-${hash}` : hash;
 }
 
-export function projectLabels(project: ModelProject, spec: ServingSpec): Record<string, string> {
+export function projectLabels(
+  project: ModelProject,
+  spec: ServingSpec,
+): Record<string, string> {
   return {
     'app.kubernetes.io/part-of': project.name,
     'app.kubernetes.io/managed-by': 'backstage-scaffolder',
@@ -45,6 +48,9 @@ export function projectLabels(project: ModelProject, spec: ServingSpec): Record<
 }
 
 /** Labels that select the model server's pods. */
-export function serverSelector(project: ModelProject, spec: ServingSpec): Record<string, string> {
+export function serverSelector(
+  project: ModelProject,
+  spec: ServingSpec,
+): Record<string, string> {
   return modelServerSelector(project, spec.runtime);
 }

@@ -9,8 +9,18 @@ import type { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisrupt
 import type { ModelProject } from '../shared/naming';
 import type { ServingConfig } from './config';
 import { isolation } from './isolation';
-import { buildInferenceService, validateInferenceService, type InferenceService } from './kserve';
-import { GRPC_PORT, OWNER_REF_ANNOTATION, REST_PORT, projectLabels, serverSelector } from './labels';
+import {
+  buildInferenceService,
+  validateInferenceService,
+  type InferenceService,
+} from './kserve';
+import {
+  GRPC_PORT,
+  OWNER_REF_ANNOTATION,
+  REST_PORT,
+  projectLabels,
+  serverSelector,
+} from './labels';
 import { podSecurityLabels } from './podsecurity';
 import type { ServingSpec } from './request';
 import { tfServing } from './tfserving';
@@ -46,7 +56,11 @@ export interface ServingManifests {
  * All manifests of one project's serving endpoint. Pure: values in, typed objects out.
  * Every object is validated (kubernetes-models `.validate()`, own schema for KServe).
  */
-export function buildServingManifests(project: ModelProject, spec: ServingSpec, config: ServingConfig): ServingManifests {
+export function buildServingManifests(
+  project: ModelProject,
+  spec: ServingSpec,
+  config: ServingConfig,
+): ServingManifests {
   const { Namespace, PodDisruptionBudget } = kubernetesModels();
   const labels = projectLabels(project, spec);
   const annotations = { [OWNER_REF_ANNOTATION]: project.owner };
@@ -56,21 +70,41 @@ export function buildServingManifests(project: ModelProject, spec: ServingSpec, 
     new Namespace({
       metadata: {
         name: ns,
-        labels: { ...labels, 'kubernetes.io/metadata.name': ns, 'istio-injection': config.network.mesh.enabled ? 'enabled' : 'disabled', ...podSecurityLabels(config.podSecurityVersion) },
+        labels: {
+          ...labels,
+          'kubernetes.io/metadata.name': ns,
+          'istio-injection': config.network.mesh.enabled
+            ? 'enabled'
+            : 'disabled',
+          ...podSecurityLabels(config.podSecurityVersion),
+        },
         annotations,
       },
     }),
   ];
-  const { policies, quota, limitRange } = isolation(project, spec, config, labels);
+  const { policies, quota, limitRange } = isolation(
+    project,
+    spec,
+    config,
+    labels,
+  );
   manifests.push(quota, limitRange, ...policies);
 
   const domain = `svc.${config.clusterDomain}`;
   const endpoints: ServingEndpoints = { rest: '' };
   if (spec.runtime === 'kserve') {
-    manifests.push(buildInferenceService(project, spec, config, labels, annotations));
+    manifests.push(
+      buildInferenceService(project, spec, config, labels, annotations),
+    );
     endpoints.rest = `http://${project.name}-predictor.${ns}.${domain}/v1/models/${project.name}`;
   } else {
-    const { configMap, deployment, service } = tfServing(project, spec, config, labels, annotations);
+    const { configMap, deployment, service } = tfServing(
+      project,
+      spec,
+      config,
+      labels,
+      annotations,
+    );
     manifests.push(configMap, deployment, service);
     endpoints.rest = `http://${project.name}.${ns}.${domain}:${REST_PORT}/v1/models/${project.name}`;
     endpoints.grpc = `${project.name}.${ns}.${domain}:${GRPC_PORT}`;
@@ -79,7 +113,10 @@ export function buildServingManifests(project: ModelProject, spec: ServingSpec, 
     manifests.push(
       new PodDisruptionBudget({
         metadata: { name: project.name, namespace: ns, labels },
-        spec: { maxUnavailable: 1, selector: { matchLabels: serverSelector(project, spec) } },
+        spec: {
+          maxUnavailable: 1,
+          selector: { matchLabels: serverSelector(project, spec) },
+        },
       }),
     );
   }
@@ -87,7 +124,8 @@ export function buildServingManifests(project: ModelProject, spec: ServingSpec, 
     endpoints.gateway = `${config.gateway.publicBaseUrl}/${project.name}/v1/models/${project.name}`;
   }
   for (const m of manifests) {
-    if (m.kind === 'InferenceService') validateInferenceService(m as InferenceService);
+    if (m.kind === 'InferenceService')
+      validateInferenceService(m as InferenceService);
     else (m as Exclude<ServingManifest, InferenceService>).validate();
   }
   return { manifests, endpoints };

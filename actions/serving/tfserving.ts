@@ -2,20 +2,35 @@
 import type { ModelProject } from '../shared/naming';
 import { kubernetesModels } from '../shared/kubernetesModels';
 import type { ServingConfig } from './config';
-import { CONFIG_DIR, GRPC_PORT, LABEL_PREFIX, METRICS_PATH, REST_PORT, serverSelector } from './labels';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './podsecurity';
+import {
+  CONFIG_DIR,
+  GRPC_PORT,
+  LABEL_PREFIX,
+  METRICS_PATH,
+  REST_PORT,
+  serverSelector,
+} from './labels';
+import {
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from './podsecurity';
 import { readinessPath } from './probes';
 import { multiplyQuantity, parseQuantity } from './quantity';
 import type { ServingSpec, VersionPolicy } from './request';
 import { toTextProto, type TextProtoMessage } from './textproto';
 
 export function servingImage(config: ServingConfig, gpus: number): string {
-  const repo = config.registry ? `${config.registry}/${config.image}` : config.image;
+  const repo = config.registry
+    ? `${config.registry}/${config.image}`
+    : config.image;
   return `${repo}:${config.imageTag}${gpus > 0 ? '-gpu' : ''}`;
 }
 
 /** Where TF Serving reads the model: a mounted PVC path, or the gs:// / s3:// URI itself. */
-export function modelLocation(storageUri: string): { basePath: string; pvc?: string } {
+export function modelLocation(storageUri: string): {
+  basePath: string;
+  pvc?: string;
+} {
   const m = /^pvc:\/\/([^/]+)(\/.*)?$/.exec(storageUri);
   if (m) return { basePath: `/models${m[2] ?? ''}`, pvc: m[1] };
   return { basePath: storageUri };
@@ -23,12 +38,16 @@ export function modelLocation(storageUri: string): { basePath: string; pvc?: str
 
 /** TF Serving's `model_version_policy` message for a version policy. */
 function versionPolicyMessage(versionPolicy: VersionPolicy): TextProtoMessage {
-  if (versionPolicy.kind === 'latest') return { latest: { num_versions: versionPolicy.count } };
+  if (versionPolicy.kind === 'latest')
+    return { latest: { num_versions: versionPolicy.count } };
   if (versionPolicy.kind === 'all') return { all: {} };
   return { specific: { versions: versionPolicy.versions } };
 }
 
-export function modelConfigText(project: ModelProject, spec: ServingSpec): string {
+export function modelConfigText(
+  project: ModelProject,
+  spec: ServingSpec,
+): string {
   const policy = versionPolicyMessage(spec.versionPolicy);
   return toTextProto({
     model_config_list: {
@@ -45,7 +64,9 @@ export function modelConfigText(project: ModelProject, spec: ServingSpec): strin
   });
 }
 
-export function batchingConfigText(batching: NonNullable<ServingSpec['batching']>): string {
+export function batchingConfigText(
+  batching: NonNullable<ServingSpec['batching']>,
+): string {
   return toTextProto({
     max_batch_size: { value: batching.maxBatchSize },
     batch_timeout_micros: { value: batching.batchTimeoutMicros },
@@ -55,11 +76,14 @@ export function batchingConfigText(batching: NonNullable<ServingSpec['batching']
 }
 
 export function monitoringConfigText(): string {
-  return toTextProto({ prometheus_config: { enable: true, path: METRICS_PATH } });
+  return toTextProto({
+    prometheus_config: { enable: true, path: METRICS_PATH },
+  });
 }
 
 function resources(spec: ServingSpec, config: ServingConfig) {
-  const gpu = spec.gpus > 0 ? { [config.gpuResourceName]: String(spec.gpus) } : {};
+  const gpu =
+    spec.gpus > 0 ? { [config.gpuResourceName]: String(spec.gpus) } : {};
   return {
     requests: { cpu: spec.cpu, memory: spec.memory, ...gpu },
     limits: { cpu: spec.cpu, memory: spec.memory, ...gpu },
@@ -72,18 +96,31 @@ function rolloutStrategy(spec: ServingSpec, config: ServingConfig) {
   const fits =
     n * spec.gpus <= config.quota.gpus &&
     n <= config.quota.pods &&
-    parseQuantity(multiplyQuantity(spec.cpu, n))! <= parseQuantity(config.quota.cpu)! &&
-    parseQuantity(multiplyQuantity(spec.memory, n))! <= parseQuantity(config.quota.memory)!;
+    parseQuantity(multiplyQuantity(spec.cpu, n))! <=
+      parseQuantity(config.quota.cpu)! &&
+    parseQuantity(multiplyQuantity(spec.memory, n))! <=
+      parseQuantity(config.quota.memory)!;
   return {
     type: 'RollingUpdate' as const,
-    rollingUpdate: fits ? { maxSurge: 1, maxUnavailable: 0 } : { maxSurge: 0, maxUnavailable: 1 },
+    rollingUpdate: fits
+      ? { maxSurge: 1, maxUnavailable: 0 }
+      : { maxSurge: 0, maxUnavailable: 1 },
   };
 }
 
 const podSecurityContext = restrictedPodSecurityContext();
-const containerSecurityContext = { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: true };
+const containerSecurityContext = {
+  ...restrictedContainerSecurityContext(),
+  readOnlyRootFilesystem: true,
+};
 
-export function tfServing(project: ModelProject, spec: ServingSpec, config: ServingConfig, labels: Record<string, string>, annotations: Record<string, string>) {
+export function tfServing(
+  project: ModelProject,
+  spec: ServingSpec,
+  config: ServingConfig,
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+) {
   const { ConfigMap, Deployment, Service } = kubernetesModels();
   const ns = project.namespace;
   const selector = serverSelector(project, spec);
@@ -93,8 +130,12 @@ export function tfServing(project: ModelProject, spec: ServingSpec, config: Serv
     'models.config': modelConfigText(project, spec),
     'monitoring.config': monitoringConfigText(),
   };
-  if (spec.batching) data['batching.config'] = batchingConfigText(spec.batching);
-  const configMap = new ConfigMap({ metadata: { name: configName, namespace: ns, labels, annotations }, data });
+  if (spec.batching)
+    data['batching.config'] = batchingConfigText(spec.batching);
+  const configMap = new ConfigMap({
+    metadata: { name: configName, namespace: ns, labels, annotations },
+    data,
+  });
 
   const args = [
     `--port=${GRPC_PORT}`,
@@ -102,13 +143,27 @@ export function tfServing(project: ModelProject, spec: ServingSpec, config: Serv
     `--model_config_file=${CONFIG_DIR}/models.config`,
     '--model_config_file_poll_wait_seconds=60',
     `--monitoring_config_file=${CONFIG_DIR}/monitoring.config`,
-    ...(spec.batching ? ['--enable_batching=true', `--batching_parameters_file=${CONFIG_DIR}/batching.config`] : []),
+    ...(spec.batching
+      ? [
+          '--enable_batching=true',
+          `--batching_parameters_file=${CONFIG_DIR}/batching.config`,
+        ]
+      : []),
   ];
   const statusPath = `/v1/models/${project.name}`;
   const gpu = spec.gpus > 0;
-  const podLabels = { ...labels, ...selector, [`${LABEL_PREFIX}/model-version-policy`]: spec.versionPolicy.kind };
+  const podLabels = {
+    ...labels,
+    ...selector,
+    [`${LABEL_PREFIX}/model-version-policy`]: spec.versionPolicy.kind,
+  };
   const deployment = new Deployment({
-    metadata: { name: project.name, namespace: ns, labels: { ...labels, ...selector }, annotations },
+    metadata: {
+      name: project.name,
+      namespace: ns,
+      labels: { ...labels, ...selector },
+      annotations,
+    },
     spec: {
       replicas: spec.replicas,
       revisionHistoryLimit: 5,
@@ -128,8 +183,12 @@ export function tfServing(project: ModelProject, spec: ServingSpec, config: Serv
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurityContext,
-          ...(gpu && Object.keys(config.gpuNodeSelector).length > 0 ? { nodeSelector: { ...config.gpuNodeSelector } } : {}),
-          ...(gpu ? { tolerations: config.gpuTolerations.map(t => ({ ...t })) } : {}),
+          ...(gpu && Object.keys(config.gpuNodeSelector).length > 0
+            ? { nodeSelector: { ...config.gpuNodeSelector } }
+            : {}),
+          ...(gpu
+            ? { tolerations: config.gpuTolerations.map(t => ({ ...t })) }
+            : {}),
           containers: [
             {
               name: 'tensorflow-serving',
@@ -142,21 +201,46 @@ export function tfServing(project: ModelProject, spec: ServingSpec, config: Serv
               ],
               resources: resources(spec, config),
               // Status answers 200 for any known version, even LOADING or END; metadata only when the version is AVAILABLE.
-              startupProbe: { httpGet: { path: statusPath, port: 'http' }, periodSeconds: 10, failureThreshold: 60 },
-              readinessProbe: { httpGet: { path: readinessPath(project, spec), port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: statusPath, port: 'http' }, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5 },
+              startupProbe: {
+                httpGet: { path: statusPath, port: 'http' },
+                periodSeconds: 10,
+                failureThreshold: 60,
+              },
+              readinessProbe: {
+                httpGet: { path: readinessPath(project, spec), port: 'http' },
+                periodSeconds: 10,
+                failureThreshold: 3,
+              },
+              livenessProbe: {
+                httpGet: { path: statusPath, port: 'http' },
+                periodSeconds: 20,
+                failureThreshold: 3,
+                timeoutSeconds: 5,
+              },
               securityContext: containerSecurityContext,
               volumeMounts: [
                 { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
-                ...(location.pvc ? [{ name: 'models', mountPath: '/models', readOnly: true }] : []),
+                ...(location.pvc
+                  ? [{ name: 'models', mountPath: '/models', readOnly: true }]
+                  : []),
               ],
             },
           ],
           volumes: [
             { name: 'config', configMap: { name: configName } },
             { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
-            ...(location.pvc ? [{ name: 'models', persistentVolumeClaim: { claimName: location.pvc, readOnly: true } }] : []),
+            ...(location.pvc
+              ? [
+                  {
+                    name: 'models',
+                    persistentVolumeClaim: {
+                      claimName: location.pvc,
+                      readOnly: true,
+                    },
+                  },
+                ]
+              : []),
           ],
         },
       },
@@ -168,8 +252,20 @@ export function tfServing(project: ModelProject, spec: ServingSpec, config: Serv
       type: 'ClusterIP',
       selector,
       ports: [
-        { name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
-        { name: 'http', port: REST_PORT, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' },
+        {
+          name: 'grpc',
+          port: GRPC_PORT,
+          targetPort: 'grpc',
+          protocol: 'TCP',
+          appProtocol: 'grpc',
+        },
+        {
+          name: 'http',
+          port: REST_PORT,
+          targetPort: 'http',
+          protocol: 'TCP',
+          appProtocol: 'http',
+        },
       ],
     },
   });

@@ -1,7 +1,8 @@
 import { ConfigReader } from '@backstage/config';
 import { readNamingOptions, reservedNamespaceClash } from './config';
 
-const read = (namespacePrefix: string) => () => readNamingOptions(new ConfigReader({ tensorflow: { namespacePrefix } }));
+const read = (namespacePrefix: string) => () =>
+  readNamingOptions(new ConfigReader({ tensorflow: { namespacePrefix } }));
 
 describe('tensorflow.namespacePrefix', () => {
   it('keeps the default and ordinary prefixes', () => {
@@ -12,7 +13,10 @@ describe('tensorflow.namespacePrefix', () => {
 
   it.each([
     ['', /tensorflow\.namespacePrefix is empty/],
-    ['kube-', /tensorflow\.namespacePrefix "kube-" overlaps the reserved namespace prefix "kube-"/],
+    [
+      'kube-',
+      /tensorflow\.namespacePrefix "kube-" overlaps the reserved namespace prefix "kube-"/,
+    ],
     ['kube', /reserved namespace prefix "kube-"/],
     ['openshift-', /reserved namespace prefix "openshift"/],
     ['istio-', /reserved namespace prefix "istio-"/],
@@ -23,7 +27,11 @@ describe('tensorflow.namespacePrefix', () => {
   });
 
   it('refuses a prefix that reaches a configured platform namespace', () => {
-    expect(reservedNamespaceClash('mon', ['monitoring'])).toBe('lets a project named "itoring" land in the namespace "monitoring"');
-    expect(reservedNamespaceClash('ml-', ['monitoring', 'istio-ingress'])).toBeUndefined();
+    expect(reservedNamespaceClash('mon', ['monitoring'])).toBe(
+      'lets a project named "itoring" land in the namespace "monitoring"',
+    );
+    expect(
+      reservedNamespaceClash('ml-', ['monitoring', 'istio-ingress']),
+    ).toBeUndefined();
   });
 });

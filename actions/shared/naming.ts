@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import { makeValidator, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  makeValidator,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 
 /** RFC 1123 label, as Kubernetes uses for namespaces, services and service accounts. */
@@ -54,7 +58,9 @@ export interface ProjectNamingOptions {
 
 export function assertDnsLabel(field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new InputError(`${field} is required: give a lowercase name such as "fraud-detector"`);
+    throw new InputError(
+      `${field} is required: give a lowercase name such as "fraud-detector"`,
+    );
   }
   if (value.length > DNS_LABEL_MAX) {
     throw new InputError(
@@ -82,19 +88,36 @@ export function parseStrictEntityRef(
   if (value.length > 255) return undefined;
   let ref;
   try {
-    ref = parseEntityRef(value, { defaultKind: context.defaultKind, defaultNamespace: context.defaultNamespace ?? 'default' });
+    ref = parseEntityRef(value, {
+      defaultKind: context.defaultKind,
+      defaultNamespace: context.defaultNamespace ?? 'default',
+    });
   } catch {
     return undefined;
   }
   if (!/^[a-zA-Z][a-z0-9A-Z]*$/.test(ref.kind)) return undefined;
-  if (!entityNames.isValidNamespace(ref.namespace) || !entityNames.isValidEntityName(ref.name)) return undefined;
-  return { kind: ref.kind.toLocaleLowerCase('en-US'), namespace: ref.namespace, name: ref.name };
+  if (
+    !entityNames.isValidNamespace(ref.namespace) ||
+    !entityNames.isValidEntityName(ref.name)
+  )
+    return undefined;
+  return {
+    kind: ref.kind.toLocaleLowerCase('en-US'),
+    namespace: ref.namespace,
+    name: ref.name,
+  };
 }
 
 /** Normalises an owner reference to a full entity ref of an allowed kind. */
-export function normaliseOwnerRef(field: string, value: unknown, kinds: readonly string[] = DEFAULT_OWNER_KINDS): string {
+export function normaliseOwnerRef(
+  field: string,
+  value: unknown,
+  kinds: readonly string[] = DEFAULT_OWNER_KINDS,
+): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new InputError(`${field} is required: give an entity ref such as "group:default/ml-platform"`);
+    throw new InputError(
+      `${field} is required: give an entity ref such as "group:default/ml-platform"`,
+    );
   }
   const ref = parseStrictEntityRef(value.trim(), { defaultKind: kinds[0] });
   if (!ref) {
@@ -139,7 +162,13 @@ export function deriveProject(
       `name "${name}" gives the namespace "${namespace}" (prefix "${options.namespacePrefix}"), which is not a DNS-1123 label of at most ${DNS_LABEL_MAX} characters; choose a shorter name`,
     );
   }
-  return { name, owner, namespace, serviceAccount: `${name}-serving`, gitopsBranch: `model/${name}` };
+  return {
+    name,
+    owner,
+    namespace,
+    serviceAccount: `${name}-serving`,
+    gitopsBranch: `model/${name}`,
+  };
 }
 
 /** Catalog entity names of a project: each the project name plus a fixed suffix (injective). */
@@ -158,7 +187,9 @@ export interface ProjectEntityNames {
   serviceAccount: string;
 }
 
-export function projectEntityNames(project: Pick<ModelProject, 'name' | 'serviceAccount'>): ProjectEntityNames {
+export function projectEntityNames(
+  project: Pick<ModelProject, 'name' | 'serviceAccount'>,
+): ProjectEntityNames {
   const names: ProjectEntityNames = {
     namespace: 'default',
     repo: project.name,
@@ -168,7 +199,10 @@ export function projectEntityNames(project: Pick<ModelProject, 'name' | 'service
     serviceAccount: `${project.serviceAccount}-sa`,
   };
   for (const value of Object.values(names)) {
-    if (value.length > DNS_LABEL_MAX) throw new InputError(`name "${project.name}" gives the entity name "${value}", longer than 63 characters`);
+    if (value.length > DNS_LABEL_MAX)
+      throw new InputError(
+        `name "${project.name}" gives the entity name "${value}", longer than 63 characters`,
+      );
   }
   return names;
 }
@@ -185,8 +219,15 @@ export function boundedName(prefix: string, name: string, max: number): string {
   const full = `${prefix}${name}`;
   if (full.length < max) return full;
   const digest = createHash('sha256').update(name).digest();
-  const hash = digest.readBigUInt64BE(0).toString(36).padStart(13, '0').slice(-12);
+  const hash = digest
+    .readBigUInt64BE(0)
+    .toString(36)
+    .padStart(13, '0')
+    .slice(-12);
   const keep = max - prefix.length - hash.length - 1;
-  if (keep < 1) throw new Error(`boundedName: prefix "${prefix}" leaves no room in ${max} characters`);
+  if (keep < 1)
+    throw new Error(
+      `boundedName: prefix "${prefix}" leaves no room in ${max} characters`,
+    );
   return `${prefix}${name.slice(0, keep)}-${hash}`;
 }

@@ -34,17 +34,23 @@ function sortKeys(value: Json): Json {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     const out: { [key: string]: Json } = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key]);
+    for (const key of Object.keys(value).sort())
+      out[key] = sortKeys(value[key]);
     return out;
   }
   return value;
 }
 
 /** Pure: the reduced description for the given paths. Throws on a path the description lacks. */
-export function buildSubset(spec: { [key: string]: any }, paths: string[]): Json {
+export function buildSubset(
+  spec: { [key: string]: any },
+  paths: string[],
+): Json {
   const missing = paths.filter(p => !spec.paths?.[p]);
   if (missing.length > 0) {
-    throw new Error(`paths not in the GitHub description: ${missing.join(', ')}`);
+    throw new Error(
+      `paths not in the GitHub description: ${missing.join(', ')}`,
+    );
   }
   const keptPaths: { [key: string]: Json } = {};
   for (const p of paths) keptPaths[p] = spec.paths[p];
@@ -89,7 +95,8 @@ export function buildSubset(spec: { [key: string]: any }, paths: string[]): Json
 
 function loadSpec(): { [key: string]: any } {
   const file =
-    process.env.GITHUB_OPENAPI_SPEC ?? require.resolve('@octokit/openapi/generated/api.github.com.json');
+    process.env.GITHUB_OPENAPI_SPEC ??
+    require.resolve('@octokit/openapi/generated/api.github.com.json');
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
@@ -106,7 +113,9 @@ if (require.main === module) {
   }
   const text = `${JSON.stringify(buildSubset(spec, readPathList()), null, 1)}\n`;
   if (check) {
-    const current = fs.existsSync(SUBSET_FILE) ? fs.readFileSync(SUBSET_FILE, 'utf8') : '';
+    const current = fs.existsSync(SUBSET_FILE)
+      ? fs.readFileSync(SUBSET_FILE, 'utf8')
+      : '';
     if (current !== text) {
       console.error(`${SUBSET_FILE} is out of date; rebuild it`);
       process.exit(1);
@@ -114,6 +123,8 @@ if (require.main === module) {
     console.log('github-subset.json is up to date');
   } else {
     fs.writeFileSync(SUBSET_FILE, text);
-    console.log(`wrote ${SUBSET_FILE} (${text.length} bytes, ${readPathList().length} paths)`);
+    console.log(
+      `wrote ${SUBSET_FILE} (${text.length} bytes, ${readPathList().length} paths)`,
+    );
   }
 }

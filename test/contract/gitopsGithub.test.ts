@@ -15,7 +15,10 @@
 import { ConfigReader } from '@backstage/config';
 import { ScmIntegrations } from '@backstage/integration';
 import { mockServices } from '@backstage/backend-test-utils';
-import { createGithubClient, type GithubClient } from '../../actions/shared/github/client';
+import {
+  createGithubClient,
+  type GithubClient,
+} from '../../actions/shared/github/client';
 import { createGitOpsTarget, readGitOpsConfig } from '../../actions/gitops';
 import { GitHubGitOpsTarget } from '../../actions/gitops/github';
 import { ownedPathPattern } from '../../actions/gitops/config';
@@ -29,27 +32,41 @@ const BRANCH = 'new-topic';
 
 function integrationsFor(url: string) {
   return ScmIntegrations.fromConfig(
-    new ConfigReader({ integrations: { github: [{ host: 'github.com', apiBaseUrl: url, token: 'test-token' }] } }),
+    new ConfigReader({
+      integrations: {
+        github: [{ host: 'github.com', apiBaseUrl: url, token: 'test-token' }],
+      },
+    }),
   );
 }
 
 const change: GitOpsChange = {
   branch: BRANCH,
   title: 'Serving endpoint for fraud-detector',
-  description: 'Creates namespace ml-fraud-detector with a TF Serving deployment.',
+  description:
+    'Creates namespace ml-fraud-detector with a TF Serving deployment.',
   files: [
-    { path: 'projects/ml-fraud-detector/serving/namespace-ml-fraud-detector.yaml', content: 'kind: Namespace\n' },
-    { path: 'projects/ml-fraud-detector/serving/service-fraud-detector.yaml', content: 'kind: Service\n' },
+    {
+      path: 'projects/ml-fraud-detector/serving/namespace-ml-fraud-detector.yaml',
+      content: 'kind: Namespace\n',
+    },
+    {
+      path: 'projects/ml-fraud-detector/serving/service-fraud-detector.yaml',
+      content: 'kind: Service\n',
+    },
   ],
   initiator: 'user:default/alice',
   author: { name: 'alice', email: 'alice@users.backstage.local' },
   labels: ['model-serving'],
   reviewers: ['ml-platform'],
-  ownedPaths: ownedPathPattern('projects/{namespace}/{area}/{kind}-{name}.yaml', {
-    namespace: 'ml-fraud-detector',
-    project: 'fraud-detector',
-    area: 'serving',
-  }),
+  ownedPaths: ownedPathPattern(
+    'projects/{namespace}/{area}/{kind}-{name}.yaml',
+    {
+      namespace: 'ml-fraud-detector',
+      project: 'fraud-detector',
+      area: 'serving',
+    },
+  ),
 };
 
 describe('GitHub GitOps target against the GitHub OpenAPI description', () => {
@@ -66,16 +83,27 @@ describe('GitHub GitOps target against the GitHub OpenAPI description', () => {
           { host: 'github.com', owner: 'acme', repo: 'gitops' },
           {
             integrations: integrationsFor(prism.url),
-            octokitOptions: { request: { fetch: prism.fetch }, throttle: { enabled: false }, log: quiet },
+            octokitOptions: {
+              request: { fetch: prism.fetch },
+              throttle: { enabled: false },
+              log: quiet,
+            },
           },
         );
         // TEST-only steering of Prism's canned answers.
         octokit.hook.before('request', options => {
           const route = `${options.method} ${options.url}`;
-          if (steering === 'fresh' && route === 'GET /repos/{owner}/{repo}/git/ref/{ref}' && options.ref === `heads/${BRANCH}`) {
+          if (
+            steering === 'fresh' &&
+            route === 'GET /repos/{owner}/{repo}/git/ref/{ref}' &&
+            options.ref === `heads/${BRANCH}`
+          ) {
             options.headers.prefer = 'code=404';
           }
-          if (steering === 'fresh' && route === 'GET /repos/{owner}/{repo}/pulls') {
+          if (
+            steering === 'fresh' &&
+            route === 'GET /repos/{owner}/{repo}/pulls'
+          ) {
             options.headers.prefer = 'dynamic=true';
           }
         });
@@ -87,7 +115,12 @@ describe('GitHub GitOps target against the GitHub OpenAPI description', () => {
   it('creates the branch and one pull request, then on re-run reuses both', async () => {
     steering = 'fresh';
     const first = await target().propose(change);
-    expect(first).toMatchObject({ target: 'github', branch: BRANCH, changed: true, pullRequestNumber: 1347 });
+    expect(first).toMatchObject({
+      target: 'github',
+      branch: BRANCH,
+      changed: true,
+      pullRequestNumber: 1347,
+    });
     expect(first.url).toBe('https://github.com/octocat/Hello-World/pull/1347');
     const calls = prism.calls().map(c => c.replace(/[0-9a-f]{40}/g, '<sha>'));
     expect(calls).toEqual([
@@ -105,29 +138,49 @@ describe('GitHub GitOps target against the GitHub OpenAPI description', () => {
       'POST /repos/acme/gitops/issues/1347/labels 200',
       'POST /repos/acme/gitops/pulls/1347/requested_reviewers 201',
     ]);
-    const byRoute = (m: string, p: string) => prism.requests.find(r => r.method === m && r.path.startsWith(p))!;
-    expect(prism.requests.every(r => r.authorization === 'token test-token')).toBe(true);
+    const byRoute = (m: string, p: string) =>
+      prism.requests.find(r => r.method === m && r.path.startsWith(p))!;
+    expect(
+      prism.requests.every(r => r.authorization === 'token test-token'),
+    ).toBe(true);
     const tree = byRoute('POST', '/repos/acme/gitops/git/trees').body as any;
     expect(tree.base_tree).toMatch(/^[0-9a-f]{40}$/);
-    expect(tree.tree.map((e: any) => e.path)).toEqual(change.files.map(f => f.path));
-    const commit = byRoute('POST', '/repos/acme/gitops/git/commits').body as any;
+    expect(tree.tree.map((e: any) => e.path)).toEqual(
+      change.files.map(f => f.path),
+    );
+    const commit = byRoute('POST', '/repos/acme/gitops/git/commits')
+      .body as any;
     expect(commit.message).toContain('Initiated-by: user:default/alice');
-    expect(commit.author).toEqual({ name: 'alice', email: 'alice@users.backstage.local' });
-    expect(byRoute('POST', '/repos/acme/gitops/git/refs').body).toMatchObject({ ref: 'refs/heads/new-topic' });
+    expect(commit.author).toEqual({
+      name: 'alice',
+      email: 'alice@users.backstage.local',
+    });
+    expect(byRoute('POST', '/repos/acme/gitops/git/refs').body).toMatchObject({
+      ref: 'refs/heads/new-topic',
+    });
     expect(byRoute('POST', '/repos/acme/gitops/pulls').body).toEqual({
       title: change.title,
       body: change.description,
       head: BRANCH,
       base: 'main',
     });
-    expect(byRoute('POST', '/repos/acme/gitops/issues/1347/labels').body).toEqual({ labels: ['gitops', 'model-serving'] });
-    expect(byRoute('POST', '/repos/acme/gitops/pulls/1347/requested_reviewers').body).toEqual({ team_reviewers: ['ml-platform'] });
+    expect(
+      byRoute('POST', '/repos/acme/gitops/issues/1347/labels').body,
+    ).toEqual({ labels: ['gitops', 'model-serving'] });
+    expect(
+      byRoute('POST', '/repos/acme/gitops/pulls/1347/requested_reviewers').body,
+    ).toEqual({ team_reviewers: ['ml-platform'] });
 
     // Re-run of the same project: the branch and the open PR exist.
     prism.clear();
     steering = 'rerun';
     const second = await target().propose(change);
-    expect(second).toMatchObject({ target: 'github', branch: BRANCH, pullRequestNumber: 1347, url: first.url });
+    expect(second).toMatchObject({
+      target: 'github',
+      branch: BRANCH,
+      pullRequestNumber: 1347,
+      url: first.url,
+    });
     const rerun = prism.calls().map(c => c.replace(/[0-9a-f]{40}/g, '<sha>'));
     expect(rerun).toEqual([
       'GET /repos/acme/gitops/git/ref/heads/main 200',
@@ -143,25 +196,46 @@ describe('GitHub GitOps target against the GitHub OpenAPI description', () => {
       'PATCH /repos/acme/gitops/pulls/1347 200',
       'POST /repos/acme/gitops/issues/1347/labels 200',
     ]);
-    expect(rerun.filter(c => c.startsWith('POST /repos/acme/gitops/pulls ') || c.startsWith('POST /repos/acme/gitops/git/refs '))).toEqual([]);
-    expect(byRoute('PATCH', '/repos/acme/gitops/git/refs/').body).toMatchObject({ force: false });
+    expect(
+      rerun.filter(
+        c =>
+          c.startsWith('POST /repos/acme/gitops/pulls ') ||
+          c.startsWith('POST /repos/acme/gitops/git/refs '),
+      ),
+    ).toEqual([]);
+    expect(byRoute('PATCH', '/repos/acme/gitops/git/refs/').body).toMatchObject(
+      { force: false },
+    );
   });
 
   it('is wired by createGitOpsTarget from config and the GitHub integration', async () => {
     const config = readGitOpsConfig(
-      new ConfigReader({ tensorflow: { gitops: { target: 'github', github: { repoUrl: 'github.com?owner=acme&repo=gitops' } } } }),
+      new ConfigReader({
+        tensorflow: {
+          gitops: {
+            target: 'github',
+            github: { repoUrl: 'github.com?owner=acme&repo=gitops' },
+          },
+        },
+      }),
     );
     const built = createGitOpsTarget(config, {
       integrations: integrationsFor(prism.url),
       logger: mockServices.logger.mock(),
-      octokitOptions: { request: { fetch: prism.fetch }, throttle: { enabled: false }, log: quiet },
+      octokitOptions: {
+        request: { fetch: prism.fetch },
+        throttle: { enabled: false },
+        log: quiet,
+      },
     });
     expect(built.kind).toBe('github');
     // Without steering Prism says the branch and the PR exist: the factory-built target updates, never creates.
     prism.clear();
     const result = await built.propose(change);
     expect(result.pullRequestNumber).toBe(1347);
-    expect(prism.calls().some(c => c.startsWith('POST /repos/acme/gitops/pulls '))).toBe(false);
+    expect(
+      prism.calls().some(c => c.startsWith('POST /repos/acme/gitops/pulls ')),
+    ).toBe(false);
   });
 
   it('fails a test when a request breaks the contract', async () => {
@@ -169,12 +243,20 @@ describe('GitHub GitOps target against the GitHub OpenAPI description', () => {
       { host: 'github.com', owner: 'acme', repo: 'gitops' },
       {
         integrations: integrationsFor(prism.url),
-        octokitOptions: { request: { fetch: prism.fetch }, throttle: { enabled: false }, log: quiet },
+        octokitOptions: {
+          request: { fetch: prism.fetch },
+          throttle: { enabled: false },
+          log: quiet,
+        },
       },
     );
     // createRef without the required sha: Prism rejects it.
     await expect(
-      octokit.request('POST /repos/{owner}/{repo}/git/refs', { owner: 'acme', repo: 'gitops', ref: 'refs/heads/x' } as any),
+      octokit.request('POST /repos/{owner}/{repo}/git/refs', {
+        owner: 'acme',
+        repo: 'gitops',
+        ref: 'refs/heads/x',
+      } as any),
     ).rejects.toMatchObject({ status: 422 });
     const bad = prism.takeViolations();
     expect(bad).toHaveLength(1);

@@ -12,7 +12,11 @@ export function sourceFiles(dir: string, skipTests = false): string[] {
       const p = path.join(d, e.name);
       if (e.isDirectory()) {
         if (e.name !== 'node_modules') walk(p);
-      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') && !(skipTests && /\.test(\.fixtures)?\.ts$/.test(e.name))) {
+      } else if (
+        e.name.endsWith('.ts') &&
+        !e.name.endsWith('.d.ts') &&
+        !(skipTests && /\.test(\.fixtures)?\.ts$/.test(e.name))
+      ) {
         out.push(path.relative(repoRoot, p));
       }
     }
@@ -30,7 +34,9 @@ export function relativeImports(file: string): string[] {
     if (!fileName.startsWith('.')) continue;
     const target = path.resolve(path.dirname(abs), fileName);
     const candidates = [`${target}.ts`, path.join(target, 'index.ts'), target];
-    const hit = candidates.find(c => fs.existsSync(c) && fs.statSync(c).isFile());
+    const hit = candidates.find(
+      c => fs.existsSync(c) && fs.statSync(c).isFile(),
+    );
     if (hit) out.push(path.relative(repoRoot, hit));
   }
   return out;
@@ -71,7 +77,10 @@ export function cycles(edges: Map<string, Set<string>>): string[][] {
 }
 
 /** The import graph of `files`, each node mapped through `node` (a file, or its folder). */
-export function importGraph(files: string[], node: (file: string) => string): Map<string, Set<string>> {
+export function importGraph(
+  files: string[],
+  node: (file: string) => string,
+): Map<string, Set<string>> {
   const edges = new Map<string, Set<string>>();
   for (const file of files) {
     const from = node(file);

@@ -41,7 +41,10 @@ const user = (name: string, memberOf: string[]): Entity => ({
   kind: 'User',
   metadata: { name, namespace: 'default' },
   spec: { memberOf },
-  relations: memberOf.map(g => ({ type: 'memberOf', targetRef: `group:default/${g}` })),
+  relations: memberOf.map(g => ({
+    type: 'memberOf',
+    targetRef: `group:default/${g}`,
+  })),
 });
 const group = (name: string): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -50,7 +53,11 @@ const group = (name: string): Entity => ({
   spec: { type: 'team', children: [] },
 });
 /** The org: jdoe is a member of the owning group ml-platform; risk is another group. */
-export const ORG: Entity[] = [group('ml-platform'), group('risk'), user('jdoe', ['ml-platform'])];
+export const ORG: Entity[] = [
+  group('ml-platform'),
+  group('risk'),
+  user('jdoe', ['ml-platform']),
+];
 export const INITIATOR = 'user:default/jdoe';
 /** The only host the UrlReader may read from. */
 export const ALLOWED_MODEL_HOST = 'models.example.com';
@@ -68,14 +75,23 @@ export interface SideEffects {
 
 export interface HostileHarness {
   id: string;
-  action: { schema?: { input?: unknown }; handler: (ctx: any) => Promise<void> };
+  action: {
+    schema?: { input?: unknown };
+    handler: (ctx: any) => Promise<void>;
+  };
   /** A valid input the cases start from. */
   base: Record<string, unknown>;
   /** Runs the handler on `input`; resolves with the error (or undefined) and the side effects. */
-  run(input: Record<string, unknown>, opts?: { isDryRun?: boolean }): Promise<{ error: unknown; effects: SideEffects }>;
+  run(
+    input: Record<string, unknown>,
+    opts?: { isDryRun?: boolean },
+  ): Promise<{ error: unknown; effects: SideEffects }>;
 }
 
-function diff(before: Record<string, string>, after: Record<string, string>): string[] {
+function diff(
+  before: Record<string, string>,
+  after: Record<string, string>,
+): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...keys].filter(k => before[k] !== after[k]).sort();
 }
@@ -94,29 +110,43 @@ function runner(
   seed?: (workspacePath: string) => void,
 ) {
   let n = 0;
-  return async (input: Record<string, unknown>, opts: { isDryRun?: boolean } = {}) => {
+  return async (
+    input: Record<string, unknown>,
+    opts: { isDryRun?: boolean } = {},
+  ) => {
     const workspacePath = path.join(sandbox, `ws-${++n}`);
     fs.mkdirSync(workspacePath);
-    fs.writeFileSync(path.join(workspacePath, 'existing.txt'), 'held before the step\n');
+    fs.writeFileSync(
+      path.join(workspacePath, 'existing.txt'),
+      'held before the step\n',
+    );
     seed?.(workspacePath);
     const { action, rec } = build();
     const filesBefore = snapshotTree(sandbox);
     const refsBefore = Object.assign({}, ...repoRoots.map(gitRefs));
-    const { ctx } = actionContext(input, { workspacePath, userRef: INITIATOR, isDryRun: opts.isDryRun });
+    const { ctx } = actionContext(input, {
+      workspacePath,
+      userRef: INITIATOR,
+      isDryRun: opts.isDryRun,
+    });
     // Scratch space as the scaffolder gives it: outside the workspace, removed after the task.
-    (ctx as any).createTemporaryDirectory = async () => fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-scratch-'));
+    (ctx as any).createTemporaryDirectory = async () =>
+      fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-scratch-'));
     let error: unknown;
     try {
       await action.handler(ctx as any);
     } catch (e) {
       error = e;
     }
-    const events = await Promise.all(rec.auditor.createEvent.mock.results.map(r => r.value));
+    const events = await Promise.all(
+      rec.auditor.createEvent.mock.results.map(r => r.value),
+    );
     const effects: SideEffects = {
       files: diff(filesBefore, snapshotTree(sandbox)),
       refs: diff(refsBefore, Object.assign({}, ...repoRoots.map(gitRefs))),
       catalogWrites: rec.catalogWrites(),
-      auditSuccesses: events.filter((e: any) => e.success.mock.calls.length > 0).length,
+      auditSuccesses: events.filter((e: any) => e.success.mock.calls.length > 0)
+        .length,
       auditEvents: events.length,
       githubRequests: [...rec.githubRequests],
     };
@@ -125,12 +155,21 @@ function runner(
   };
 }
 
-function spyCatalog(entities: Entity[]): { catalog: CatalogService; writes: () => number } {
+function spyCatalog(entities: Entity[]): {
+  catalog: CatalogService;
+  writes: () => number;
+} {
   const catalog = catalogServiceMock({ entities });
   const add = jest.spyOn(catalog, 'addLocation');
   const refresh = jest.spyOn(catalog, 'refreshEntity');
   const remove = jest.spyOn(catalog, 'removeLocationById');
-  return { catalog, writes: () => add.mock.calls.length + refresh.mock.calls.length + remove.mock.calls.length };
+  return {
+    catalog,
+    writes: () =>
+      add.mock.calls.length +
+      refresh.mock.calls.length +
+      remove.mock.calls.length,
+  };
 }
 
 /**
@@ -142,15 +181,30 @@ export interface HarnessOptions {
   owner?: string;
 }
 const OWNER = 'group:default/ml-platform';
-const harnessNaming = (opts: HarnessOptions): ProjectNamingOptions => opts.naming ?? { namespacePrefix: 'ml-' };
+const harnessNaming = (opts: HarnessOptions): ProjectNamingOptions =>
+  opts.naming ?? { namespacePrefix: 'ml-' };
 
 /** Project claims in a git repository inside the sandbox, so a claim made on bad input shows as a side effect. */
-function projectAccess(sandbox: string, auditor: ProjectAccess['auditor'], catalog: CatalogService = spyCatalog(ORG).catalog): ProjectAccess {
-  return { catalog, policy: DEFAULT_ACCESS_POLICY, auditor, claims: new LocalClaimStore(new LocalGitOpsTarget({ path: path.join(sandbox, 'claims') })) };
+function projectAccess(
+  sandbox: string,
+  auditor: ProjectAccess['auditor'],
+  catalog: CatalogService = spyCatalog(ORG).catalog,
+): ProjectAccess {
+  return {
+    catalog,
+    policy: DEFAULT_ACCESS_POLICY,
+    auditor,
+    claims: new LocalClaimStore(
+      new LocalGitOpsTarget({ path: path.join(sandbox, 'claims') }),
+    ),
+  };
 }
 
 /** A model repository as tensorflow:repository:publish leaves it: bound to fraud-detector by its record. */
-async function publishedRepository(sandbox: string, owner = OWNER): Promise<{ root: string; publisher: LocalRepositoryPublisher }> {
+async function publishedRepository(
+  sandbox: string,
+  owner = OWNER,
+): Promise<{ root: string; publisher: LocalRepositoryPublisher }> {
   const root = path.join(sandbox, 'repos');
   fs.mkdirSync(root);
   const publisher = new LocalRepositoryPublisher(root);
@@ -158,7 +212,12 @@ async function publishedRepository(sandbox: string, owner = OWNER): Promise<{ ro
   fs.mkdirSync(src);
   fs.writeFileSync(path.join(src, 'README.md'), '# fraud-detector\n');
   writeProvisioningRecord(src, undefined, owner);
-  await publisher.publish({ repoUrl: 'local?repo=fraud-detector', sourceDir: src, message: 'Initial commit', author: { name: 'jdoe', email: 'jdoe@x' } });
+  await publisher.publish({
+    repoUrl: 'local?repo=fraud-detector',
+    sourceDir: src,
+    message: 'Initial commit',
+    author: { name: 'jdoe', email: 'jdoe@x' },
+  });
   return { root, publisher };
 }
 
@@ -168,10 +227,22 @@ export function sandboxDir(id: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `hostile-${id}-`));
 }
 
-export function modelCreate(sandbox: string, skeletonsDir: string, opts: HarnessOptions = {}): HostileHarness {
+export function modelCreate(
+  sandbox: string,
+  skeletonsDir: string,
+  opts: HarnessOptions = {},
+): HostileHarness {
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createModelCreateAction({ skeletonsDir, auditor, naming: harnessNaming(opts), projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return {
+      action: createModelCreateAction({
+        skeletonsDir,
+        auditor,
+        naming: harnessNaming(opts),
+        projectAccess: projectAccess(sandbox, auditor),
+      }) as any,
+      rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() },
+    };
   };
   return {
     id: 'tensorflow:model:create',
@@ -181,48 +252,106 @@ export function modelCreate(sandbox: string, skeletonsDir: string, opts: Harness
       owner: opts.owner ?? OWNER,
       skeleton: 'model-project',
       targetPath: 'project',
-      values: { description: 'Scores card transactions', system: '', lifecycle: 'experimental', modelName: 'fraud-detector' },
+      values: {
+        description: 'Scores card transactions',
+        system: '',
+        lifecycle: 'experimental',
+        modelName: 'fraud-detector',
+      },
     },
     run: runner(sandbox, [path.join(sandbox, 'claims')], build),
   };
 }
 
-export function modelValidate(sandbox: string, opts: HarnessOptions = {}): HostileHarness {
+export function modelValidate(
+  sandbox: string,
+  opts: HarnessOptions = {},
+): HostileHarness {
   const urlReader = UrlReaders.default({
-    config: new ConfigReader({ backend: { reading: { allow: [{ host: ALLOWED_MODEL_HOST }] } } }),
+    config: new ConfigReader({
+      backend: { reading: { allow: [{ host: ALLOWED_MODEL_HOST }] } },
+    }),
     logger: mockServices.logger.mock(),
   });
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createModelValidateAction({ urlReader, auditor, naming: harnessNaming(opts), projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return {
+      action: createModelValidateAction({
+        urlReader,
+        auditor,
+        naming: harnessNaming(opts),
+        projectAccess: projectAccess(sandbox, auditor),
+      }) as any,
+      rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() },
+    };
   };
   // Every workspace holds a valid model, so the cases get past it to the field under test.
-  const run = runner(sandbox, [], build, ws => fs.cpSync(starterModelDir(), path.join(ws, 'model'), { recursive: true }));
+  const run = runner(sandbox, [], build, ws =>
+    fs.cpSync(starterModelDir(), path.join(ws, 'model'), { recursive: true }),
+  );
   return {
     id: 'tensorflow:model:validate',
     action: build().action,
-    base: { name: 'fraud-detector', owner: opts.owner ?? OWNER, modelPath: 'model', runs: 1, warmupRuns: 1, reportPath: 'smoke-report.json' },
+    base: {
+      name: 'fraud-detector',
+      owner: opts.owner ?? OWNER,
+      modelPath: 'model',
+      runs: 1,
+      warmupRuns: 1,
+      reportPath: 'smoke-report.json',
+    },
     run,
   };
 }
 
-export async function repositoryPublish(sandbox: string, opts: HarnessOptions = {}): Promise<HostileHarness> {
+export async function repositoryPublish(
+  sandbox: string,
+  opts: HarnessOptions = {},
+): Promise<HostileHarness> {
   const { root, publisher } = await publishedRepository(sandbox, opts.owner);
   const build = () => {
     const auditor = mockServices.auditor.mock();
-    return { action: createRepositoryPublishAction({ publishers: [publisher], auditor, naming: harnessNaming(opts), projectAccess: projectAccess(sandbox, auditor) }) as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return {
+      action: createRepositoryPublishAction({
+        publishers: [publisher],
+        auditor,
+        naming: harnessNaming(opts),
+        projectAccess: projectAccess(sandbox, auditor),
+      }) as any,
+      rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() },
+    };
   };
   return {
     id: 'tensorflow:repository:publish',
     action: build().action,
-    base: { name: 'fraud-detector', owner: opts.owner ?? OWNER, repoUrl: 'local?repo=fraud-detector', sourcePath: '.', defaultBranch: 'main', gitCommitMessage: 'Initial commit' },
+    base: {
+      name: 'fraud-detector',
+      owner: opts.owner ?? OWNER,
+      repoUrl: 'local?repo=fraud-detector',
+      sourcePath: '.',
+      defaultBranch: 'main',
+      gitCommitMessage: 'Initial commit',
+    },
     run: runner(sandbox, [root, path.join(sandbox, 'claims')], build),
   };
 }
 
-export function githubConfigure(sandbox: string, opts: HarnessOptions = {}): HostileHarness {
+export function githubConfigure(
+  sandbox: string,
+  opts: HarnessOptions = {},
+): HostileHarness {
   const integrations = ScmIntegrations.fromConfig(
-    new ConfigReader({ integrations: { github: [{ host: 'github.com', apiBaseUrl: 'http://127.0.0.1:9/api', token: 'test-token' }] } }),
+    new ConfigReader({
+      integrations: {
+        github: [
+          {
+            host: 'github.com',
+            apiBaseUrl: 'http://127.0.0.1:9/api',
+            token: 'test-token',
+          },
+        ],
+      },
+    }),
   );
   const build = () => {
     const auditor = mockServices.auditor.mock();
@@ -241,7 +370,9 @@ export function githubConfigure(sandbox: string, opts: HarnessOptions = {}): Hos
             request: {
               fetch: async (url: string, init?: { method?: string }) => {
                 githubRequests.push(`${init?.method ?? 'GET'} ${url}`);
-                throw new Error(`GitHub was called with bad input: ${init?.method ?? 'GET'} ${url}`);
+                throw new Error(
+                  `GitHub was called with bad input: ${init?.method ?? 'GET'} ${url}`,
+                );
               },
               retries: 0,
             },
@@ -250,7 +381,10 @@ export function githubConfigure(sandbox: string, opts: HarnessOptions = {}): Hos
           },
         }),
     });
-    return { action: action as any, rec: { auditor, catalogWrites: () => 0, githubRequests } };
+    return {
+      action: action as any,
+      rec: { auditor, catalogWrites: () => 0, githubRequests },
+    };
   };
   return {
     id: 'tensorflow:github:configure',
@@ -269,11 +403,17 @@ export function githubConfigure(sandbox: string, opts: HarnessOptions = {}): Hos
   };
 }
 
-export function identityProvision(sandbox: string, opts: HarnessOptions = {}): HostileHarness {
+export function identityProvision(
+  sandbox: string,
+  opts: HarnessOptions = {},
+): HostileHarness {
   const repo = path.join(sandbox, 'gitops');
   const identity = parseIdentityConfig({
     provider: 'eks-irsa',
-    aws: { accountId: '123456789012', oidcProvider: 'oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF' },
+    aws: {
+      accountId: '123456789012',
+      oidcProvider: 'oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF',
+    },
   });
   const build = () => {
     const auditor = mockServices.auditor.mock();
@@ -286,7 +426,10 @@ export function identityProvision(sandbox: string, opts: HarnessOptions = {}): H
       auditor,
       projectAccess: projectAccess(sandbox, auditor, catalog),
     });
-    return { action: action as any, rec: { auditor, catalogWrites: writes, githubRequests: noGithub() } };
+    return {
+      action: action as any,
+      rec: { auditor, catalogWrites: writes, githubRequests: noGithub() },
+    };
   };
   return {
     id: 'tensorflow:identity:provision',
@@ -295,16 +438,28 @@ export function identityProvision(sandbox: string, opts: HarnessOptions = {}): H
       name: 'fraud-detector',
       owner: opts.owner ?? OWNER,
       grants: { 'group:default/risk': ['predict'] },
-      repository: { owner: 'acme', name: 'fraud-detector', id: 74, ownerId: 65 },
+      repository: {
+        owner: 'acme',
+        name: 'fraud-detector',
+        id: 74,
+        ownerId: 65,
+      },
     },
     run: runner(sandbox, [repo], build),
   };
 }
 
-export function servingProvision(sandbox: string, opts: HarnessOptions = {}): HostileHarness {
+export function servingProvision(
+  sandbox: string,
+  opts: HarnessOptions = {},
+): HostileHarness {
   const repo = path.join(sandbox, 'gitops');
   const serving = readServingConfig(
-    new ConfigReader({ tensorflow: { serving: { gateway: { publicBaseUrl: 'https://models.example.com' } } } }),
+    new ConfigReader({
+      tensorflow: {
+        serving: { gateway: { publicBaseUrl: 'https://models.example.com' } },
+      },
+    }),
   );
   const build = () => {
     const auditor = mockServices.auditor.mock();
@@ -317,7 +472,10 @@ export function servingProvision(sandbox: string, opts: HarnessOptions = {}): Ho
       gateway: readGatewayConfig(new ConfigReader({})),
       projectAccess: projectAccess(sandbox, auditor),
     });
-    return { action: action as any, rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() } };
+    return {
+      action: action as any,
+      rec: { auditor, catalogWrites: () => 0, githubRequests: noGithub() },
+    };
   };
   return {
     id: 'tensorflow:serving:provision',
@@ -336,7 +494,10 @@ export function servingProvision(sandbox: string, opts: HarnessOptions = {}): Ho
   };
 }
 
-export async function catalogRegister(sandbox: string, opts: HarnessOptions = {}): Promise<HostileHarness> {
+export async function catalogRegister(
+  sandbox: string,
+  opts: HarnessOptions = {},
+): Promise<HostileHarness> {
   const { root, publisher } = await publishedRepository(sandbox, opts.owner);
   const build = () => {
     const auditor = mockServices.auditor.mock();
@@ -352,7 +513,10 @@ export async function catalogRegister(sandbox: string, opts: HarnessOptions = {}
       access: DEFAULT_ACCESS_POLICY,
       projectAccess: projectAccess(sandbox, auditor, catalog),
     });
-    return { action: action as any, rec: { auditor, catalogWrites: writes, githubRequests: noGithub() } };
+    return {
+      action: action as any,
+      rec: { auditor, catalogWrites: writes, githubRequests: noGithub() },
+    };
   };
   return {
     id: 'tensorflow:catalog:register',
@@ -374,12 +538,19 @@ export async function catalogRegister(sandbox: string, opts: HarnessOptions = {}
       },
       serving: {
         namespace: 'ml-fraud-detector',
-        restUrl: 'http://fraud-detector.ml-fraud-detector.svc.cluster.local:8501/v1/models/fraud-detector',
+        restUrl:
+          'http://fraud-detector.ml-fraud-detector.svc.cluster.local:8501/v1/models/fraud-detector',
         grpcUrl: 'fraud-detector.ml-fraud-detector.svc.cluster.local:8500',
       },
       identity: {
-        serviceAccount: { namespace: 'ml-fraud-detector', name: 'fraud-detector-serving' },
-        grants: { 'group:default/ml-platform': ['admin'], 'group:default/risk': ['predict'] },
+        serviceAccount: {
+          namespace: 'ml-fraud-detector',
+          name: 'fraud-detector-serving',
+        },
+        grants: {
+          'group:default/ml-platform': ['admin'],
+          'group:default/risk': ['predict'],
+        },
       },
     },
     run: runner(sandbox, [root], build),

@@ -31,18 +31,27 @@ const ROOT: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding',
 };
 
-function checkType(type: string, value: unknown, at: string, problems: string[]): void {
+function checkType(
+  type: string,
+  value: unknown,
+  at: string,
+  problems: string[],
+): void {
   if (value === null || value === undefined) return;
   const array = /^Array<(.+)>$/.exec(type);
   if (array) {
     if (!Array.isArray(value)) problems.push(`${at}: must be an array`);
-    else value.forEach((v, i) => checkType(array[1], v, `${at}[${i}]`, problems));
+    else
+      value.forEach((v, i) => checkType(array[1], v, `${at}[${i}]`, problems));
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
-    if (typeof value !== 'object' || Array.isArray(value)) problems.push(`${at}: must be a map`);
-    else for (const [k, v] of Object.entries(value as Obj)) checkType(map[1], v, `${at}.${k}`, problems);
+    if (typeof value !== 'object' || Array.isArray(value))
+      problems.push(`${at}: must be a map`);
+    else
+      for (const [k, v] of Object.entries(value as Obj))
+        checkType(map[1], v, `${at}.${k}`, problems);
     return;
   }
   switch (type) {
@@ -57,7 +66,8 @@ function checkType(type: string, value: unknown, at: string, problems: string[])
       if (typeof value !== 'boolean') problems.push(`${at}: must be a boolean`);
       return;
     case 'IntOrString':
-      if (typeof value !== 'string' && !Number.isInteger(value)) problems.push(`${at}: must be an integer or a string`);
+      if (typeof value !== 'string' && !Number.isInteger(value))
+        problems.push(`${at}: must be an integer or a string`);
       return;
     case 'any':
     case 'object':
@@ -73,7 +83,8 @@ function checkType(type: string, value: unknown, at: string, problems: string[])
         return;
       }
       for (const [k, v] of Object.entries(value as Obj)) {
-        if (!(k in fields)) problems.push(`${at}.${k}: unknown field (${type})`);
+        if (!(k in fields))
+          problems.push(`${at}.${k}: unknown field (${type})`);
         else checkType(fields[k], v, `${at}.${k}`, problems);
       }
     }
@@ -85,24 +96,39 @@ function strictify(schema: any): any {
   if (!schema || typeof schema !== 'object') return schema;
   const out: Obj = {};
   for (const [k, v] of Object.entries(schema)) {
-    if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v as Obj).map(([p, s]) => [p, strictify(s)]));
+    if (k === 'properties')
+      out[k] = Object.fromEntries(
+        Object.entries(v as Obj).map(([p, s]) => [p, strictify(s)]),
+      );
     else if (k.startsWith('x-kubernetes-')) continue;
     else out[k] = strictify(v);
   }
-  if (schema.properties && schema.additionalProperties === undefined && !schema['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  if (
+    schema.properties &&
+    schema.additionalProperties === undefined &&
+    !schema['x-kubernetes-preserve-unknown-fields']
+  )
+    out.additionalProperties = false;
   return out;
 }
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 const crdValidators = new Map<string, ReturnType<typeof ajv.compile>>();
-for (const [key, schema] of Object.entries({ ...istioCrds.schemas, ...kserveCrds.schemas } as Record<string, Obj>)) {
+for (const [key, schema] of Object.entries({
+  ...istioCrds.schemas,
+  ...kserveCrds.schemas,
+} as Record<string, Obj>)) {
   const s = strictify(schema);
   // metadata is checked as ObjectMeta below
   if (s.properties) delete s.properties.metadata;
   crdValidators.set(key, ajv.compile(s));
 }
 
-export const STRICT_SCHEMA_SOURCES = [kubernetesFields.source, istioCrds.source, kserveCrds.source];
+export const STRICT_SCHEMA_SOURCES = [
+  kubernetesFields.source,
+  istioCrds.source,
+  kserveCrds.source,
+];
 
 export function strictProblems(manifest: Obj): string[] {
   const problems: string[] = [];
@@ -114,9 +140,18 @@ export function strictProblems(manifest: Obj): string[] {
   }
   const validate = crdValidators.get(key);
   if (!validate) return [`${key}: no schema in the snapshot`];
-  checkType('V1ObjectMeta', manifest.metadata, `${manifest.kind}.metadata`, problems);
+  checkType(
+    'V1ObjectMeta',
+    manifest.metadata,
+    `${manifest.kind}.metadata`,
+    problems,
+  );
   const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = manifest;
-  if (!validate(rest)) for (const e of validate.errors ?? []) problems.push(`${manifest.kind}${e.instancePath}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`);
+  if (!validate(rest))
+    for (const e of validate.errors ?? [])
+      problems.push(
+        `${manifest.kind}${e.instancePath}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`,
+      );
   return problems;
 }
 

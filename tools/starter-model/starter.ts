@@ -22,9 +22,27 @@ export async function buildStarterModel(outDir: string): Promise<void> {
   const layers = require('@tensorflow/tfjs-layers') as typeof tfl;
   const init = (seed: number) => layers.initializers.glorotUniform({ seed });
   const features = layers.input({ shape: [4], name: 'features' });
-  const hidden = layers.layers.dense({ name: 'hidden', units: 16, activation: 'relu', kernelInitializer: init(STARTER_SEED) }).apply(features);
-  const probs = layers.layers.dense({ name: 'probs', units: 3, activation: 'softmax', kernelInitializer: init(STARTER_SEED + 1) }).apply(hidden);
-  const model = layers.model({ name: 'starter_classifier', inputs: features, outputs: probs as tfl.SymbolicTensor });
+  const hidden = layers.layers
+    .dense({
+      name: 'hidden',
+      units: 16,
+      activation: 'relu',
+      kernelInitializer: init(STARTER_SEED),
+    })
+    .apply(features);
+  const probs = layers.layers
+    .dense({
+      name: 'probs',
+      units: 3,
+      activation: 'softmax',
+      kernelInitializer: init(STARTER_SEED + 1),
+    })
+    .apply(hidden);
+  const model = layers.model({
+    name: 'starter_classifier',
+    inputs: features,
+    outputs: probs as tfl.SymbolicTensor,
+  });
   try {
     await model.save(fsSaveHandler(rt.tf, outDir));
   } finally {
@@ -36,7 +54,7 @@ if (require.main === module) {
   const out = path.resolve(process.argv[2] ?? starterModelDir());
   buildStarterModel(out).then(
     () => process.stdout.write(`starter model written to ${out}\n`),
-    (e) => {
+    e => {
       process.stderr.write(`${(e as Error).stack}\n`);
       process.exitCode = 1;
     },

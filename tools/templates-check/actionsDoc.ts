@@ -21,7 +21,12 @@ export async function collectModuleActions(): Promise<DocAction[]> {
   const actions: DocAction[] = [];
   const { tensorflowModule } = await import('../../actions/module');
   const backend = await startTestBackend({
-    extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a: DocAction[]) => actions.push(...a) } as any]],
+    extensionPoints: [
+      [
+        scaffolderActionsExtensionPoint,
+        { addActions: (...a: DocAction[]) => actions.push(...a) } as any,
+      ],
+    ],
     features: [
       tensorflowModule,
       mockServices.rootLogger.factory({ level: 'error' }),
@@ -30,7 +35,10 @@ export async function collectModuleActions(): Promise<DocAction[]> {
           tensorflow: {
             namespacePrefix: 'ml-',
             repositories: { localRoot: path.join(dataDir, 'repos') },
-            gitops: { target: 'local', local: { path: path.join(dataDir, 'gitops') } },
+            gitops: {
+              target: 'local',
+              local: { path: path.join(dataDir, 'gitops') },
+            },
           },
         },
       }),
@@ -41,18 +49,26 @@ export async function collectModuleActions(): Promise<DocAction[]> {
   return actions.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').trim();
+const cell = (s: string) =>
+  s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').trim();
 
 function typeOf(schema: any): string {
   if (!schema || typeof schema !== 'object') return 'any';
-  if (Array.isArray(schema.enum)) return schema.enum.map((v: unknown) => `\`${JSON.stringify(v)}\``).join(' | ');
+  if (Array.isArray(schema.enum))
+    return schema.enum
+      .map((v: unknown) => `\`${JSON.stringify(v)}\``)
+      .join(' | ');
   if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
   for (const key of ['anyOf', 'oneOf']) {
     if (Array.isArray(schema[key])) return schema[key].map(typeOf).join(' | ');
   }
   const type = [schema.type ?? 'any'].flat().join(' | ');
   if (type === 'array') return `array of ${typeOf(schema.items)}`;
-  if (type === 'object' && schema.additionalProperties && typeof schema.additionalProperties === 'object') {
+  if (
+    type === 'object' &&
+    schema.additionalProperties &&
+    typeof schema.additionalProperties === 'object'
+  ) {
     return `map of ${typeOf(schema.additionalProperties)}`;
   }
   return schema.format ? `${type} (${schema.format})` : type;
@@ -65,13 +81,25 @@ function rows(schema: any, prefix = '', depth = 0): string[] {
   for (const [name, prop] of Object.entries<any>(props)) {
     const full = `${prefix}${name}`;
     const constraints = [
-      prop.default !== undefined ? `Default \`${JSON.stringify(prop.default)}\`.` : '',
+      prop.default !== undefined
+        ? `Default \`${JSON.stringify(prop.default)}\`.`
+        : '',
       prop.pattern ? `Pattern \`${prop.pattern}\`.` : '',
-      prop.minimum !== undefined || prop.maximum !== undefined ? `Range ${prop.minimum ?? '…'}–${prop.maximum ?? '…'}.` : '',
+      prop.minimum !== undefined || prop.maximum !== undefined
+        ? `Range ${prop.minimum ?? '…'}–${prop.maximum ?? '…'}.`
+        : '',
     ].filter(Boolean);
-    out.push(`| \`${full}\` | ${cell(typeOf(prop))} | ${required.has(name) ? 'yes' : 'no'} | ${cell([prop.description ?? '', ...constraints].join(' '))} |`);
-    if (depth < 2 && prop?.type === 'object' && prop.properties) out.push(...rows(prop, `${full}.`, depth + 1));
-    if (depth < 2 && prop?.type === 'array' && prop.items?.type === 'object' && prop.items.properties) {
+    out.push(
+      `| \`${full}\` | ${cell(typeOf(prop))} | ${required.has(name) ? 'yes' : 'no'} | ${cell([prop.description ?? '', ...constraints].join(' '))} |`,
+    );
+    if (depth < 2 && prop?.type === 'object' && prop.properties)
+      out.push(...rows(prop, `${full}.`, depth + 1));
+    if (
+      depth < 2 &&
+      prop?.type === 'array' &&
+      prop.items?.type === 'object' &&
+      prop.items.properties
+    ) {
       out.push(...rows(prop.items, `${full}[].`, depth + 1));
     }
   }
@@ -97,7 +125,10 @@ export function renderActionsMarkdown(actions: DocAction[]): string {
     '',
     '| Action | Dry run | Summary |',
     '| --- | --- | --- |',
-    ...actions.map(a => `| [\`${a.id}\`](#${a.id.replace(/[^a-z0-9]+/gi, '').toLowerCase()}) | ${a.supportsDryRun ? 'yes' : 'skipped'} | ${cell((a.description ?? '').split(/(?<=\.)\s/)[0])} |`),
+    ...actions.map(
+      a =>
+        `| [\`${a.id}\`](#${a.id.replace(/[^a-z0-9]+/gi, '').toLowerCase()}) | ${a.supportsDryRun ? 'yes' : 'skipped'} | ${cell((a.description ?? '').split(/(?<=\.)\s/)[0])} |`,
+    ),
     '',
   ];
   for (const a of actions) {
@@ -112,8 +143,19 @@ export function renderActionsMarkdown(actions: DocAction[]): string {
     parts.push('### Output', '', table(a.schema?.output));
     if (a.examples?.length) {
       parts.push('### Examples', '');
-      for (const e of a.examples) parts.push(`${e.description}`, '', '```yaml', e.example.trimEnd(), '```', '');
+      for (const e of a.examples)
+        parts.push(
+          `${e.description}`,
+          '',
+          '```yaml',
+          e.example.trimEnd(),
+          '```',
+          '',
+        );
     }
   }
-  return `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${parts
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

@@ -7,7 +7,9 @@ collectModuleActions().then(
   actions => {
     const target = path.resolve(__dirname, '../../docs/actions.md');
     fs.writeFileSync(target, renderActionsMarkdown(actions));
-    console.log(`wrote ${path.relative(process.cwd(), target)}: ${actions.map(a => a.id).join(', ')}`);
+    console.log(
+      `wrote ${path.relative(process.cwd(), target)}: ${actions.map(a => a.id).join(', ')}`,
+    );
     process.exit(0);
   },
   error => {

@@ -1,5 +1,11 @@
 import type { Schema } from 'jsonschema';
-import { isMap, isScalar, type Document, type LineCounter, type Node } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  type Document,
+  type LineCounter,
+  type Node,
+} from 'yaml';
 
 /** An action as the scaffolder lists it (GET /api/scaffolder/v2/actions). */
 export interface ActionInfo {
@@ -39,7 +45,10 @@ export interface ParsedTemplate {
 }
 
 /** Position of the node at `path`, or of its closest existing ancestor. */
-export function positionOf(t: ParsedTemplate, path: Path): { line: number; column: number } {
+export function positionOf(
+  t: ParsedTemplate,
+  path: Path,
+): { line: number; column: number } {
   for (let n = path.length; n >= 0; n--) {
     const node = t.doc.getIn(path.slice(0, n), true) as Node | undefined;
     if (node && (node as any).range) {
@@ -50,7 +59,9 @@ export function positionOf(t: ParsedTemplate, path: Path): { line: number; colum
     if (n > 0) {
       const parent = t.doc.getIn(path.slice(0, n - 1), true);
       if (isMap(parent)) {
-        const pair = parent.items.find(p => isScalar(p.key) && p.key.value === path[n - 1]);
+        const pair = parent.items.find(
+          p => isScalar(p.key) && p.key.value === path[n - 1],
+        );
         if (pair && isScalar(pair.key) && pair.key.range) {
           const pos = t.lines.linePos(pair.key.range[0]);
           return { line: pos.line, column: pos.col };

@@ -12,9 +12,12 @@ import { lazy } from '../lazy';
 /** Octokit with the retry and throttling plugins: the one GitHub client type of this module. */
 const githubOctokit = lazy(() => {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { Octokit: Base } = require('@octokit/rest') as typeof import('@octokit/rest');
-  const { retry } = require('@octokit/plugin-retry') as typeof import('@octokit/plugin-retry');
-  const { throttling } = require('@octokit/plugin-throttling') as typeof import('@octokit/plugin-throttling');
+  const { Octokit: Base } =
+    require('@octokit/rest') as typeof import('@octokit/rest');
+  const { retry } =
+    require('@octokit/plugin-retry') as typeof import('@octokit/plugin-retry');
+  const { throttling } =
+    require('@octokit/plugin-throttling') as typeof import('@octokit/plugin-throttling');
   /* eslint-enable @typescript-eslint/no-require-imports */
   return Base.plugin(retry, throttling);
 });
@@ -64,25 +67,39 @@ export function describeGithubErrors(octokit: GithubClient): GithubClient {
 }
 
 /** Parses `github.com?owner=<org>&repo=<repo>` (the scaffolder's repoUrl form). */
-export function parseGithubRepoUrl(repoUrl: string, integrations: ScmIntegrationRegistry): Required<GithubRepo> {
+export function parseGithubRepoUrl(
+  repoUrl: string,
+  integrations: ScmIntegrationRegistry,
+): Required<GithubRepo> {
   if (typeof repoUrl !== 'string' || repoUrl.length > 500) {
-    throw new InputError('repoUrl must be a string of at most 500 characters such as github.com?owner=<org>&repo=<repo>');
+    throw new InputError(
+      'repoUrl must be a string of at most 500 characters such as github.com?owner=<org>&repo=<repo>',
+    );
   }
   let url: URL;
   try {
     url = new URL(`https://${repoUrl}`);
   } catch {
-    throw new InputError(`repoUrl "${String(repoUrl).slice(0, 80)}" must look like github.com?owner=<org>&repo=<repo>`);
+    throw new InputError(
+      `repoUrl "${String(repoUrl).slice(0, 80)}" must look like github.com?owner=<org>&repo=<repo>`,
+    );
   }
   const owner = url.searchParams.get('owner');
   const repo = url.searchParams.get('repo');
   if (!owner || !repo) {
-    throw new InputError(`repoUrl "${repoUrl.slice(0, 80)}" must name owner and repo: github.com?owner=<org>&repo=<repo>`);
+    throw new InputError(
+      `repoUrl "${repoUrl.slice(0, 80)}" must name owner and repo: github.com?owner=<org>&repo=<repo>`,
+    );
   }
   const githubName = /^[A-Za-z0-9_.-]{1,100}$/;
-  for (const [part, value] of [['owner', owner], ['repo', repo]]) {
+  for (const [part, value] of [
+    ['owner', owner],
+    ['repo', repo],
+  ]) {
     if (!githubName.test(value) || value === '.' || value === '..') {
-      throw new InputError(`repoUrl ${part} "${value.slice(0, 80)}" is not a GitHub name: use letters, digits, ".", "_" and "-" (at most 100), e.g. github.com?owner=acme&repo=fraud-detector`);
+      throw new InputError(
+        `repoUrl ${part} "${value.slice(0, 80)}" is not a GitHub name: use letters, digits, ".", "_" and "-" (at most 100), e.g. github.com?owner=acme&repo=fraud-detector`,
+      );
     }
   }
   if (!integrations.github.byHost(url.host)) {
@@ -99,12 +116,19 @@ export function parseGithubRepoUrl(repoUrl: string, integrations: ScmIntegration
  * token from the credentials provider (GitHub App installation or token).
  * Tokens are short-lived for Apps: build a client per task, not per process.
  */
-export async function createGithubClient(target: GithubRepo, deps: GithubClientDeps): Promise<GithubClient> {
+export async function createGithubClient(
+  target: GithubRepo,
+  deps: GithubClientDeps,
+): Promise<GithubClient> {
   const integration = deps.integrations.github.byHost(target.host);
   if (!integration) {
-    throw new InputError(`No GitHub integration is configured for host "${target.host}" (integrations.github in app-config)`);
+    throw new InputError(
+      `No GitHub integration is configured for host "${target.host}" (integrations.github in app-config)`,
+    );
   }
-  const provider = deps.credentialsProvider ?? DefaultGithubCredentialsProvider.fromIntegrations(deps.integrations);
+  const provider =
+    deps.credentialsProvider ??
+    DefaultGithubCredentialsProvider.fromIntegrations(deps.integrations);
   const url = `https://${target.host}/${encodeURIComponent(target.owner)}${target.repo ? `/${encodeURIComponent(target.repo)}` : ''}`;
   const { token } = await provider.getCredentials({ url });
   if (!token) {
@@ -116,22 +140,32 @@ export async function createGithubClient(target: GithubRepo, deps: GithubClientD
   const logger = deps.logger;
   const throttle: ThrottlingOptions = {
     onRateLimit: (retryAfter, options, _octokit, retryCount) => {
-      logger?.warn(`GitHub rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} after ${retryAfter}s`);
+      logger?.warn(
+        `GitHub rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} after ${retryAfter}s`,
+      );
       return retryCount < maxRetries;
     },
     onSecondaryRateLimit: (retryAfter, options, _octokit, retryCount) => {
-      logger?.warn(`GitHub secondary rate limit on ${options.method} ${options.url}; retry after ${retryAfter}s`);
+      logger?.warn(
+        `GitHub secondary rate limit on ${options.method} ${options.url}; retry after ${retryAfter}s`,
+      );
       return retryCount < maxRetries;
     },
   };
   const extra = deps.octokitOptions ?? {};
   const retryOptions = {
     doNotRetry: GITHUB_DO_NOT_RETRY,
-    ...(deps.retry?.retries !== undefined ? { retries: deps.retry.retries } : {}),
-    ...(deps.retry?.retryAfterBaseValue !== undefined ? { retryAfterBaseValue: deps.retry.retryAfterBaseValue } : {}),
+    ...(deps.retry?.retries !== undefined
+      ? { retries: deps.retry.retries }
+      : {}),
+    ...(deps.retry?.retryAfterBaseValue !== undefined
+      ? { retryAfterBaseValue: deps.retry.retryAfterBaseValue }
+      : {}),
   };
   if (deps.rateLimitRetryAfterBaseValue !== undefined) {
-    (throttle as ThrottlingOptions & { retryAfterBaseValue?: number }).retryAfterBaseValue = deps.rateLimitRetryAfterBaseValue;
+    (
+      throttle as ThrottlingOptions & { retryAfterBaseValue?: number }
+    ).retryAfterBaseValue = deps.rateLimitRetryAfterBaseValue;
   }
   const GithubOctokit = githubOctokit();
   const octokit = new GithubOctokit({
@@ -146,7 +180,10 @@ export async function createGithubClient(target: GithubRepo, deps: GithubClientD
     },
     ...extra,
     retry: { ...retryOptions, ...((extra.retry as object | undefined) ?? {}) },
-    throttle: { ...throttle, ...((extra.throttle as object | undefined) ?? {}) } as ThrottlingOptions,
+    throttle: {
+      ...throttle,
+      ...((extra.throttle as object | undefined) ?? {}),
+    } as ThrottlingOptions,
   });
   return describeGithubErrors(octokit);
 }
@@ -158,8 +195,16 @@ export async function readRepositoryFile(
 ): Promise<string | undefined> {
   try {
     const { data } = await octokit.rest.repos.getContent(target);
-    if (Array.isArray(data) || data.type !== 'file' || typeof (data as { content?: unknown }).content !== 'string') return undefined;
-    return Buffer.from((data as { content: string }).content, 'base64').toString('utf8');
+    if (
+      Array.isArray(data) ||
+      data.type !== 'file' ||
+      typeof (data as { content?: unknown }).content !== 'string'
+    )
+      return undefined;
+    return Buffer.from(
+      (data as { content: string }).content,
+      'base64',
+    ).toString('utf8');
   } catch (error) {
     if ((error as { status?: unknown }).status === 404) return undefined;
     throw error;

@@ -72,8 +72,12 @@ export interface TreePlan {
 
 /** Git's blob id (sha1 of "blob <size>\0<content>"), to compare without uploading. */
 export function gitBlobSha(content: string | Buffer): string {
-  const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  return createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
+  const body =
+    typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  return createHash('sha1')
+    .update(`blob ${body.length}\0`)
+    .update(body)
+    .digest('hex');
 }
 
 /** Throws unless `p` is a normalised relative path inside a repository (no `..`, no `.git`). */
@@ -84,9 +88,13 @@ export function assertRepositoryPath(p: string, what = 'file path'): void {
     p.includes('\\') ||
     /[\0\n\r\t]/.test(p) ||
     path.posix.normalize(p) !== p ||
-    p.split('/').some(seg => seg === '..' || seg === '.' || seg === '' || seg === '.git')
+    p
+      .split('/')
+      .some(seg => seg === '..' || seg === '.' || seg === '' || seg === '.git')
   ) {
-    throw new Error(`${what} "${p}" must be a normalised relative path inside the repository`);
+    throw new Error(
+      `${what} "${p}" must be a normalised relative path inside the repository`,
+    );
   }
 }
 
@@ -112,25 +120,39 @@ export function planTree(
   const wanted = new Set(files.map(f => f.path));
   const same = (f: BranchFile) => {
     const e = byPath.get(f.path);
-    return e !== undefined && e.sha === gitBlobSha(f.content) && e.mode === (f.mode ?? '100644');
+    return (
+      e !== undefined &&
+      e.sha === gitBlobSha(f.content) &&
+      e.mode === (f.mode ?? '100644')
+    );
   };
   if (strategy === 'overlay') {
     const upload = files.filter(f => truncated || !same(f));
-    const removed = remove ? [...byPath.keys()].filter(p => remove(p) && !wanted.has(p)) : [];
-    return { changed: upload.length > 0 || removed.length > 0, upload, reuse: [], remove: removed };
+    const removed = remove
+      ? [...byPath.keys()].filter(p => remove(p) && !wanted.has(p))
+      : [];
+    return {
+      changed: upload.length > 0 || removed.length > 0,
+      upload,
+      reuse: [],
+      remove: removed,
+    };
   }
   const upload: BranchFile[] = [];
   const reuse: TreePlan['reuse'] = [];
   for (const f of files) {
     const sha = gitBlobSha(f.content);
-    if (knownShas.has(sha)) reuse.push({ path: f.path, mode: f.mode ?? '100644', sha });
+    if (knownShas.has(sha))
+      reuse.push({ path: f.path, mode: f.mode ?? '100644', sha });
     else upload.push(f);
   }
   // Only blobs may be in the tree, exactly ours: anything else (a submodule, a tree GitHub cut off) is a change.
   const identical =
     existing !== undefined &&
     !truncated &&
-    existing.every(e => e.type === 'tree' || (e.type === 'blob' && wanted.has(e.path))) &&
+    existing.every(
+      e => e.type === 'tree' || (e.type === 'blob' && wanted.has(e.path)),
+    ) &&
     files.every(same);
   return { changed: !identical, upload, reuse, remove: [] };
 }
@@ -141,9 +163,16 @@ function status(error: unknown): number | undefined {
 }
 
 /** Reads a branch head; undefined when the branch does not exist. */
-export async function getBranchHead(octokit: GithubClient, owner: string, repo: string, branch: string) {
+export async function getBranchHead(
+  octokit: GithubClient,
+  owner: string,
+  repo: string,
+  branch: string,
+) {
   try {
-    return (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` })).data.object.sha;
+    return (
+      await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` })
+    ).data.object.sha;
   } catch (error) {
     if (status(error) === 404) return undefined;
     throw error;
@@ -151,7 +180,10 @@ export async function getBranchHead(octokit: GithubClient, owner: string, repo: 
 }
 
 /** Commits `files` onto `branch` as one commit (none when nothing changes), creating the branch if needed. */
-export async function commitToBranch(octokit: GithubClient, request: CommitToBranchRequest): Promise<CommitToBranchResult> {
+export async function commitToBranch(
+  octokit: GithubClient,
+  request: CommitToBranchRequest,
+): Promise<CommitToBranchResult> {
   const { owner, repo, branch, files } = request;
   const strategy = request.strategy ?? 'overlay';
   const seen = new Set<string>();
@@ -162,35 +194,74 @@ export async function commitToBranch(octokit: GithubClient, request: CommitToBra
   }
 
   const head = await getBranchHead(octokit, owner, repo, branch);
-  const parent = request.replaceHistory ? undefined : head ?? request.startPoint;
+  const parent = request.replaceHistory
+    ? undefined
+    : (head ?? request.startPoint);
   let parentTree: string | undefined;
   let existing: ExistingEntry[] | undefined;
   let truncated = false;
   if (parent) {
-    const parentCommit = await octokit.rest.git.getCommit({ owner, repo, commit_sha: parent });
+    const parentCommit = await octokit.rest.git.getCommit({
+      owner,
+      repo,
+      commit_sha: parent,
+    });
     parentTree = parentCommit.data.tree.sha;
-    const tree = await octokit.rest.git.getTree({ owner, repo, tree_sha: parentTree, recursive: 'true' });
+    const tree = await octokit.rest.git.getTree({
+      owner,
+      repo,
+      tree_sha: parentTree,
+      recursive: 'true',
+    });
     truncated = tree.data.truncated;
     existing = tree.data.tree.flatMap(e =>
-      e.path && e.sha && e.type && e.mode ? [{ path: e.path, sha: e.sha, type: e.type, mode: e.mode }] : [],
+      e.path && e.sha && e.type && e.mode
+        ? [{ path: e.path, sha: e.sha, type: e.type, mode: e.mode }]
+        : [],
     );
   }
 
   const plan = planTree(existing, truncated, files, strategy, request.remove);
-  if (!plan.changed && parent) return { commit: parent, changed: false, branchExisted: head !== undefined };
+  if (!plan.changed && parent)
+    return {
+      commit: parent,
+      changed: false,
+      branchExisted: head !== undefined,
+    };
 
-  const entries: Array<{ path: string; mode: GitFileMode; type: 'blob'; sha: string | null }> = plan.reuse.map(e => ({
+  const entries: Array<{
+    path: string;
+    mode: GitFileMode;
+    type: 'blob';
+    sha: string | null;
+  }> = plan.reuse.map(e => ({
     ...e,
     type: 'blob',
   }));
   for (const file of plan.upload) {
     const blob =
       typeof file.content === 'string'
-        ? await octokit.rest.git.createBlob({ owner, repo, content: file.content, encoding: 'utf-8' })
-        : await octokit.rest.git.createBlob({ owner, repo, content: file.content.toString('base64'), encoding: 'base64' });
-    entries.push({ path: file.path, mode: file.mode ?? '100644', type: 'blob', sha: blob.data.sha });
+        ? await octokit.rest.git.createBlob({
+            owner,
+            repo,
+            content: file.content,
+            encoding: 'utf-8',
+          })
+        : await octokit.rest.git.createBlob({
+            owner,
+            repo,
+            content: file.content.toString('base64'),
+            encoding: 'base64',
+          });
+    entries.push({
+      path: file.path,
+      mode: file.mode ?? '100644',
+      type: 'blob',
+      sha: blob.data.sha,
+    });
   }
-  for (const p of plan.remove) entries.push({ path: p, mode: '100644', type: 'blob', sha: null });
+  for (const p of plan.remove)
+    entries.push({ path: p, mode: '100644', type: 'blob', sha: null });
   if (strategy === 'replace') entries.sort(comparePaths);
 
   const newTree = await octokit.rest.git.createTree({
@@ -200,7 +271,11 @@ export async function commitToBranch(octokit: GithubClient, request: CommitToBra
     tree: entries,
   });
   if (parent && newTree.data.sha === parentTree) {
-    return { commit: parent, changed: false, branchExisted: head !== undefined };
+    return {
+      commit: parent,
+      changed: false,
+      branchExisted: head !== undefined,
+    };
   }
   const created = await octokit.rest.git.createCommit({
     owner,
@@ -212,9 +287,20 @@ export async function commitToBranch(octokit: GithubClient, request: CommitToBra
   });
   const commit = created.data.sha;
   if (head) {
-    await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit, force: Boolean(request.replaceHistory) });
+    await octokit.rest.git.updateRef({
+      owner,
+      repo,
+      ref: `heads/${branch}`,
+      sha: commit,
+      force: Boolean(request.replaceHistory),
+    });
   } else {
-    await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit });
+    await octokit.rest.git.createRef({
+      owner,
+      repo,
+      ref: `refs/heads/${branch}`,
+      sha: commit,
+    });
   }
   return { commit, changed: true, branchExisted: head !== undefined };
 }

@@ -1,7 +1,11 @@
 import type { Entity } from '@backstage/catalog-model';
 
 /** Catalog fixtures shared by access and identity tests. */
-const user = (name: string, memberOf: string[], relations: string[] = []): Entity => ({
+const user = (
+  name: string,
+  memberOf: string[],
+  relations: string[] = [],
+): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'User',
   metadata: { name, namespace: 'default' },
@@ -26,4 +30,3 @@ export const people: Entity[] = [
   group('marketing'),
   group('platform-admins'),
 ];
-
