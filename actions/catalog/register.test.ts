@@ -493,7 +493,7 @@ describe('tensorflow:catalog:register', () => {
     const schema = action.schema!.input as any;
     const v = new Validator();
     expect(v.validate(fullInput, schema).errors).toEqual([]);
-    for (const e of examples)
+    for (const e of examples())
       expect(
         v.validate(yaml.parse(e.example).steps[0].input, schema).errors,
       ).toEqual([]);
@@ -503,11 +503,11 @@ describe('tensorflow:catalog:register', () => {
   });
 
   describe('examples', () => {
-    it.each(examples.map((e, i) => [i, e.description]))(
+    it.each(examples().map((e, i) => [i, e.description]))(
       'example %i runs: %s',
       async i => {
         const { action, catalog } = await setup();
-        const step = yaml.parse(examples[i as number].example).steps[0];
+        const step = yaml.parse(examples()[i as number].example).steps[0];
         expect(step.action).toBe(action.id);
         const run = actionContext(step.input);
         await action.handler(run.ctx as any);

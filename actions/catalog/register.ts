@@ -95,7 +95,7 @@ export function createCatalogRegisterAction(
     id: CATALOG_REGISTER_ACTION_ID,
     description:
       'Registers the model project in the catalog: repository Component, model Resource, and (with serving) the endpoint Component, its OpenAPI API and the service account Resource, owned by a verified group.',
-    examples,
+    examples: examples(),
     supportsDryRun: true,
     schema: {
       input: z => {

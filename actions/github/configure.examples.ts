@@ -1,7 +1,8 @@
 import type { TemplateExample } from '@backstage/plugin-scaffolder-node';
 import yaml from 'yaml';
 
-export const examples: TemplateExample[] = [
+/** Built when the action is created, not when the module is loaded. */
+export const examples = (): TemplateExample[] => [
   {
     description:
       'First pass: team permissions, CODEOWNERS, ruleset and environments; outputs the numeric repository ids that pin the CI trust (OIDC subject left unchanged)',

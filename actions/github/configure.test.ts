@@ -426,7 +426,7 @@ describe('tensorflow:github:configure against the GitHub OpenAPI description (Pr
     ).toBe(false);
   });
 
-  it.each(examples.map(e => [e.description, e] as const))(
+  it.each(examples().map(e => [e.description, e] as const))(
     'example runs: %s',
     async (_d, example) => {
       const { action } = setup('existing');

@@ -24,15 +24,7 @@ import {
   type GithubClient,
   type GithubRepo,
 } from '../shared/github/client';
-import { desiredVariables } from './configurePlan';
-import {
-  configureCodeowners,
-  configureEnvironments,
-  configureOidcSubject,
-  configureRuleset,
-  configureTeams,
-  type Write,
-} from './configureSteps';
+import type { Write } from './configureSteps';
 import {
   DEFAULT_RULESET_NAME,
   ENDPOINT_MAX,
@@ -71,7 +63,7 @@ export function createGithubConfigureAction(
     id: GITHUB_CONFIGURE_ACTION_ID,
     description:
       'Configures the model repository: team permissions from the access policy, CODEOWNERS, a code-owner-review ruleset, staging/production environments with the owning team as reviewers, non-secret variables, and the OIDC subject claim (only once the cloud trust exists)',
-    examples,
+    examples: examples(),
     supportsDryRun: true,
     schema: {
       input: z =>
@@ -180,6 +172,8 @@ export function createGithubConfigureAction(
         }),
     },
     async handler(ctx) {
+      const steps = await import('./configureSteps'); // loaded on the first run, not with the module
+      const { desiredVariables } = await import('./configurePlan');
       const input = ctx.input;
       const {
         host,
@@ -282,10 +276,10 @@ export function createGithubConfigureAction(
 
       // 1–5. The GitHub steps (configureSteps.ts), in this order: teams, CODEOWNERS, ruleset, environments, OIDC subject.
       const target = { octokit, org, repo, repoKey };
-      const teams = await configureTeams(target, grants, slugOf, write);
+      const teams = await steps.configureTeams(target, grants, slugOf, write);
       const ownerTeam = slugOf(project.owner);
 
-      await configureCodeowners(
+      await steps.configureCodeowners(
         target,
         ctx,
         project,
@@ -294,7 +288,7 @@ export function createGithubConfigureAction(
         write,
       );
 
-      const rulesetId = await configureRuleset(
+      const rulesetId = await steps.configureRuleset(
         target,
         ctx,
         rulesetName,
@@ -302,7 +296,7 @@ export function createGithubConfigureAction(
         write,
       );
 
-      await configureEnvironments(
+      await steps.configureEnvironments(
         target,
         environments,
         ownerTeam,
@@ -310,7 +304,7 @@ export function createGithubConfigureAction(
         write,
       );
 
-      const oidcSubject = await configureOidcSubject(
+      const oidcSubject = await steps.configureOidcSubject(
         target,
         ctx,
         trust,

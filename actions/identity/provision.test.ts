@@ -237,7 +237,7 @@ describe('tensorflow:identity:provision', () => {
     expect(auditor.createEvent).not.toHaveBeenCalled();
   });
 
-  it.each(examples.map(e => [e.description, e] as const))(
+  it.each(examples().map(e => [e.description, e] as const))(
     'example runs in dry run: %s',
     async (_d, example) => {
       // Embedded defaults (no cloud): the examples need no cloud account.

@@ -27,8 +27,6 @@ import {
 } from '../shared/naming';
 import type { IdentityConfig } from './config';
 import { examples } from './provision.examples';
-import { lintManifests } from './lint';
-import { buildIdentityManifests } from './manifests';
 import type { Manifest, RepositoryRef } from './types';
 
 export const IDENTITY_PROVISION_ACTION_ID = 'tensorflow:identity:provision';
@@ -121,7 +119,7 @@ export function createIdentityProvisionAction(
     id: IDENTITY_PROVISION_ACTION_ID,
     description:
       'Provisions the per-project service account, RBAC per granted scope, cloud workload identity and CI trust (no static keys) as a GitOps change',
-    examples,
+    examples: examples(),
     supportsDryRun: true,
     schema: {
       input: z =>
@@ -196,6 +194,9 @@ export function createIdentityProvisionAction(
       const modelStorageUri = options.modelStorageBaseUri
         ? `${options.modelStorageBaseUri}/${project.name}`
         : undefined;
+      // manifest builders and the policy lint load on the first run, not with the module
+      const { buildIdentityManifests } = await import('./manifests');
+      const { lintManifests } = await import('./lint');
       const bundle = buildIdentityManifests({
         project,
         grants,

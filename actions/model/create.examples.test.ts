@@ -6,7 +6,7 @@ import { actionContext, mockAuditor } from '../../test/support/actionContext';
 import { testProjectAccess } from '../../test/support/access/project';
 
 describe('tensorflow:model:create examples', () => {
-  it.each(examples.map(e => [e.description, e] as const))(
+  it.each(examples().map(e => [e.description, e] as const))(
     'runs: %s',
     async (_d, example) => {
       const action = createModelCreateAction({

@@ -66,7 +66,7 @@ export function createModelCreateAction(options: ModelCreateActionOptions) {
     id: MODEL_CREATE_ACTION_ID,
     description:
       'Creates a new model project in the workspace from a Handlebars skeleton: names and .hbs contents are rendered strictly, other files are copied byte for byte.',
-    examples,
+    examples: examples(),
     supportsDryRun: true,
     schema: {
       input: z =>

@@ -17,7 +17,7 @@ import {
 const naming = { namespacePrefix: 'ml-' };
 
 describe('tensorflow:model:validate examples', () => {
-  it.each(examples.map(e => [e.description, e] as const))(
+  it.each(examples().map(e => [e.description, e] as const))(
     'runs: %s',
     async (_d, example) => {
       const urlReader = UrlReaders.default({

@@ -15,9 +15,6 @@ import { authorizeProject, type ProjectAccess } from '../access/project';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { examples } from './validate.examples';
-import { failureMessage } from '../../smoke/engine';
-import { ModelFormatError } from '../../smoke/formats';
-import { SmokeInputError } from '../../smoke/signature';
 import type { DevicePolicy } from '../../smoke/backend';
 import type {
   ExplicitInputs,
@@ -30,14 +27,7 @@ import {
   SmokeLimitError,
   type SmokeLimits,
 } from '../../smoke/limits';
-import { ModelRefusedError } from '../../smoke/modelfs';
-import { preflightLocal } from '../../smoke/preflight';
-import { redactError, redactUrl } from '../../smoke/redact';
-import { runSmokeIsolated } from '../../smoke/sandbox';
-import { fetchModelFromUrl } from './fetchModel';
 import { writeFileInside } from './reportFile';
-
-export { fetchModelFromUrl } from './fetchModel';
 
 /** Defaults from the `tensorflow.smoke` config section (module.ts parses and injects them). */
 export interface SmokeDefaults {
@@ -100,7 +90,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
     id: MODEL_VALIDATE_ACTION_ID,
     description:
       'Validates a TensorFlow model with a smoke inference (signature, output shapes, finite values, determinism, tensor leaks, latency) and writes the report into the workspace.',
-    examples,
+    examples: examples(),
     supportsDryRun: true,
     schema: {
       input: z =>
@@ -235,6 +225,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
         }),
     },
     async handler(ctx) {
+      const engine = await import('../../smoke/host'); // the engine's host side loads on the first validation
       const input = ctx.input;
       const project = deriveProject(
         { name: input.name, owner: input.owner },
@@ -327,20 +318,21 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
             parsed = new URL(modelUrl);
           } catch {
             throw new InputError(
-              `modelUrl "${redactUrl(modelUrl).slice(0, 80)}" is not a URL; give an http(s) URL of a model folder or model.json`,
+              `modelUrl "${engine.redactUrl(modelUrl).slice(0, 80)}" is not a URL; give an http(s) URL of a model folder or model.json`,
             );
           }
           if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
             throw new InputError(
-              `modelUrl must be an http(s) URL, got "${redactUrl(modelUrl).slice(0, 80)}"`,
+              `modelUrl must be an http(s) URL, got "${engine.redactUrl(modelUrl).slice(0, 80)}"`,
             );
-          displayPath = redactUrl(modelUrl);
+          displayPath = engine.redactUrl(modelUrl);
           tempDir = await fs.promises.mkdtemp(
             path.join(os.tmpdir(), 'tf-smoke-model-'),
           );
           modelDir = path.join(tempDir, 'model');
           await fs.promises.mkdir(modelDir);
           try {
+            const { fetchModelFromUrl } = await import('./fetchModel');
             await fetchModelFromUrl(urlReader, modelUrl, modelDir, {
               limits,
               signal: ctx.signal,
@@ -366,14 +358,14 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
         }
 
         // Refuse before reading further: sizes, shard count, inputs, links out of the folder.
-        preflightLocal(modelDir, {
+        engine.preflightLocal(modelDir, {
           limits,
           within: tempDir ?? ctx.workspacePath,
           inputs: input.inputs as ExplicitInputs | undefined,
         });
 
         const smoke = () =>
-          runSmokeIsolated({
+          engine.runSmokeIsolated({
             modelDir,
             displayPath,
             format: format as FormatOption,
@@ -428,18 +420,18 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
       } catch (e) {
         const field = input.modelUrl !== undefined ? 'modelUrl' : 'modelPath';
         if (e instanceof FailedSmoke) report = e.report;
-        else if (e instanceof SmokeInputError)
+        else if (e instanceof engine.SmokeInputError)
           throw new InputError(`${e.field ? `${e.field}: ` : ''}${e.message}`);
         else if (
-          e instanceof ModelFormatError ||
-          e instanceof ModelRefusedError
+          e instanceof engine.ModelFormatError ||
+          e instanceof engine.ModelRefusedError
         )
-          throw new InputError(`${field}: ${redactError(e).message}`);
+          throw new InputError(`${field}: ${engine.redactError(e).message}`);
         else if (e instanceof SmokeLimitError)
           throw new InputError(
-            `${field}: the model was refused: ${redactError(e).message}`,
+            `${field}: the model was refused: ${engine.redactError(e).message}`,
           );
-        else throw redactError(e);
+        else throw engine.redactError(e);
       } finally {
         if (tempDir)
           await fs.promises.rm(tempDir, { recursive: true, force: true });
@@ -505,7 +497,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
         ctx.output(k as keyof typeof outputs, v as never);
       if (!report.passed)
         throw new Error(
-          `${failureMessage(report)}. Full report: ${reportPath}`,
+          `${engine.failureMessage(report)}. Full report: ${reportPath}`,
         );
     },
   });

@@ -184,7 +184,7 @@ describe('tensorflow:repository:publish (local)', () => {
     ).rejects.toThrow();
   });
 
-  it.each(examples.map(e => [e.description, e] as const))(
+  it.each(examples().map(e => [e.description, e] as const))(
     'example runs: %s',
     async (_d, example) => {
       const action = createRepositoryPublishAction({

@@ -58,7 +58,7 @@ export function createRepositoryPublishAction(
     id: REPOSITORY_PUBLISH_ACTION_ID,
     description:
       'Publishes the workspace as the model repository (a local git repository on embedded defaults), committed with the initiator as author and bound to the project by .backstage/provisioning.json. An existing repository is updated only when it is bound to the same project and owner. Re-publishing identical content makes no new commit.',
-    examples,
+    examples: examples(),
     supportsDryRun: true,
     schema: {
       input: z =>

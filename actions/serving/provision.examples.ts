@@ -2,7 +2,8 @@ import type { TemplateExample } from '@backstage/plugin-scaffolder-node';
 import { stringify } from 'yaml';
 
 /** Examples shown on /create/actions; each one is run by provision.test.ts. */
-export const examples: TemplateExample[] = [
+/** Built when the action is created, not when the module is loaded. */
+export const examples = (): TemplateExample[] => [
   {
     description:
       'CPU endpoint with the platform defaults (small size, latest version)',

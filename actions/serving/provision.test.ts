@@ -91,7 +91,7 @@ describe('tensorflow:serving:provision', () => {
     expect(action.schema?.output).toBeDefined();
   });
 
-  it.each(examples.map(e => [e.description, e.example]))(
+  it.each(examples().map(e => [e.description, e.example]))(
     'runs the example: %s',
     async (_d, example) => {
       const { action, dir, repo, context } = setup();

@@ -14,27 +14,11 @@ import {
   normaliseRequestedGrants,
 } from '../access/grants';
 import type { AccessPolicy } from '../access/config';
-import {
-  buildGatewayManifests,
-  gatewayManifestFiles,
-  gatewayOwnedPaths,
-  type GatewayConfig,
-} from '../gateway';
-import {
-  deriveProject,
-  type ModelProject,
-  type ProjectNamingOptions,
-} from '../shared/naming';
+import type { GatewayConfig } from '../gateway';
+import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import type { ServingConfig } from './config';
-import { servingManifestFiles, servingOwnedPaths } from './files';
-import { buildServingManifests, type ServingEndpoints } from './manifests';
-import { servingImage } from './tfserving';
-import {
-  resolveServingSpec,
-  type ServingRequest,
-  type ServingSpec,
-} from './request';
+import { resolveServingSpec, type ServingRequest } from './request';
 import { examples } from './provision.examples';
 
 export const SERVING_PROVISION_ACTION_ID = 'tensorflow:serving:provision';
@@ -51,41 +35,6 @@ export interface ServingProvisionActionOptions {
   projectAccess: ProjectAccess;
 }
 
-/** Pull-request body: what will be created, in words a reviewer can check. */
-export function describeChange(
-  project: ModelProject,
-  spec: ServingSpec,
-  serving: ServingConfig,
-  endpoints: ServingEndpoints,
-  files: string[],
-  initiator: string,
-): string {
-  const runtime =
-    spec.runtime === 'kserve'
-      ? 'KServe InferenceService (RawDeployment)'
-      : `TensorFlow Serving Deployment (${servingImage(serving, spec.gpus)})`;
-  const lines = [
-    `Serving endpoint for model project **${project.name}**, owned by \`${project.owner}\`, requested by \`${initiator}\`.`,
-    '',
-    `- Namespace \`${project.namespace}\` (environment \`${spec.environment}\`), service account \`${project.serviceAccount}\` (no token automount)`,
-    `- ${runtime}: ${spec.replicas} replica(s), ${spec.gpus} GPU(s), ${spec.cpu} CPU and ${spec.memory} memory per replica`,
-    `- Model from \`${spec.storageUri}\`, version policy \`${spec.versionPolicy.kind}\`${
-      Object.keys(spec.versionLabels).length
-        ? `, labels ${Object.entries(spec.versionLabels)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(', ')}`
-        : ''
-    }${spec.batching ? ', batching on' : ''}`,
-    `- Isolation: default-deny NetworkPolicy (ingress and egress), ingress only from \`${serving.gateway.namespace}\` gateway pods; egress: DNS${serving.network.mesh.enabled ? ', istiod' : ''}${spec.storageUri.startsWith('pvc://') ? '' : ', model storage'}${serving.network.workloadIdentity.length ? ', workload identity endpoint' : ''}${serving.network.sts.cidrs.length ? ', STS' : ''}; Pod Security \`restricted\` enforced`,
-    `- ResourceQuota: ${serving.quota.gpus} GPU(s) (\`requests.${serving.gpuResourceName}\`), ${serving.quota.cpu} CPU, ${serving.quota.memory} memory, ${serving.quota.pods} pods; LimitRange defaults`,
-    `- Endpoints: REST \`${endpoints.rest}\`${endpoints.grpc ? `, gRPC \`${endpoints.grpc}\`` : ''}${endpoints.gateway ? `, gateway ${endpoints.gateway}` : ''}`,
-    '',
-    'Files:',
-    ...files.map(f => `- \`${f}\``),
-  ];
-  return lines.join('\n');
-}
-
 export function createServingProvisionAction(
   options: ServingProvisionActionOptions,
 ) {
@@ -96,7 +45,7 @@ export function createServingProvisionAction(
     id: SERVING_PROVISION_ACTION_ID,
     description:
       'Generates an isolated TensorFlow Serving (or KServe) endpoint for a model project (own namespace, default-deny network, GPU quota) and proposes it as a GitOps change.',
-    examples,
+    examples: examples(),
     supportsDryRun: true,
     schema: {
       input: z =>
@@ -218,6 +167,7 @@ export function createServingProvisionAction(
         }),
     },
     async handler(ctx) {
+      const build = await import('./build'); // manifest builders load on the first run
       const input = ctx.input;
       const project = deriveProject(
         { name: input.name, owner: input.owner },
@@ -228,7 +178,7 @@ export function createServingProvisionAction(
         project,
         serving,
       );
-      const { manifests, endpoints } = buildServingManifests(
+      const { manifests, endpoints } = build.buildServingManifests(
         project,
         spec,
         serving,
@@ -238,15 +188,15 @@ export function createServingProvisionAction(
         project,
         normaliseRequestedGrants(input.grants),
       );
-      const gatewayFiles = gatewayManifestFiles(
-        buildGatewayManifests(project, grants, gateway, {
+      const gatewayFiles = build.gatewayManifestFiles(
+        build.buildGatewayManifests(project, grants, gateway, {
           runtime: spec.runtime,
         }),
         project,
         pathTemplate,
       );
       const files = [
-        ...servingManifestFiles(manifests, project, pathTemplate),
+        ...build.servingManifestFiles(manifests, project, pathTemplate),
         ...gatewayFiles,
       ].sort(comparePaths);
       const paths = files.map(f => f.path);
@@ -279,7 +229,7 @@ export function createServingProvisionAction(
       const change: GitOpsChange = {
         branch: project.gitopsBranch,
         title: `Model project ${project.name}: serving endpoint (${spec.environment})`,
-        description: describeChange(
+        description: build.describeChange(
           project,
           spec,
           serving,
@@ -293,7 +243,7 @@ export function createServingProvisionAction(
         labels: ['model-serving', `env/${spec.environment}`],
         reviewers: reviewersFor(project.owner),
         ownedPaths: new RegExp(
-          `(?:${servingOwnedPaths(project, pathTemplate).source})|(?:${gatewayOwnedPaths(project, pathTemplate).source})`,
+          `(?:${build.servingOwnedPaths(project, pathTemplate).source})|(?:${build.gatewayOwnedPaths(project, pathTemplate).source})`,
         ),
       };
       const digest = createHash('sha256')
