@@ -11,7 +11,8 @@ export interface Config {
     namespacePrefix?: string;
 
     /**
-     * Entity kinds accepted as the owner of a model project. Default: ['group'].
+     * Entity kinds accepted as the owner of a model project, by every tensorflow:* action (the one
+     * owner rule). Default: ['group'].
      * @visibility backend
      */
     ownerKinds?: Array<'group' | 'user'>;
@@ -87,25 +88,58 @@ export interface Config {
       /** DNS pods model servers may query (the only egress). Default kube-system / { k8s-app: kube-dns }. */
       dns?: { namespace?: string; podLabels?: { [label: string]: string } };
       /** Optional Prometheus allowed to scrape the REST port. Default: none. */
-      metricsScraper?: { namespace: string; podLabels?: { [label: string]: string } };
+      metricsScraper?: {
+        namespace: string;
+        podLabels?: { [label: string]: string };
+      };
       /** Default `cluster.local`. */
       clusterDomain?: string;
       /** Environments the wizard offers. Default [development, staging, production]. */
       environments?: string[];
       /** Per-replica ceilings for wizard input. Defaults: 4 replicas, 1 GPU, 8 CPU, 32Gi. */
-      limits?: { maxReplicas?: number; maxGpusPerReplica?: number; maxCpuPerReplica?: string; maxMemoryPerReplica?: string };
+      limits?: {
+        maxReplicas?: number;
+        maxGpusPerReplica?: number;
+        maxCpuPerReplica?: string;
+        maxMemoryPerReplica?: string;
+      };
       /** Per-project ResourceQuota (hard). Defaults: 4 GPUs, 16 CPU, 64Gi, 20 pods. The whole deployment must fit. */
       quota?: { gpus?: number; cpu?: string; memory?: string; pods?: number };
       /** LimitRange container defaults. Defaults: requests 250m / 512Mi, limits 1 / 2Gi. */
-      containerDefaults?: { cpuRequest?: string; memoryRequest?: string; cpuLimit?: string; memoryLimit?: string };
+      containerDefaults?: {
+        cpuRequest?: string;
+        memoryRequest?: string;
+        cpuLimit?: string;
+        memoryLimit?: string;
+      };
       /** Size presets offered by the wizard; each must fit the ceilings. */
       sizes?: {
-        small?: { replicas?: number; gpus?: number; cpu?: string; memory?: string };
-        medium?: { replicas?: number; gpus?: number; cpu?: string; memory?: string };
-        large?: { replicas?: number; gpus?: number; cpu?: string; memory?: string };
+        small?: {
+          replicas?: number;
+          gpus?: number;
+          cpu?: string;
+          memory?: string;
+        };
+        medium?: {
+          replicas?: number;
+          gpus?: number;
+          cpu?: string;
+          memory?: string;
+        };
+        large?: {
+          replicas?: number;
+          gpus?: number;
+          cpu?: string;
+          memory?: string;
+        };
       };
       /** Batching defaults when a template turns batching on. */
-      batching?: { maxBatchSize?: number; batchTimeoutMicros?: number; maxEnqueuedBatches?: number; numBatchThreads?: number };
+      batching?: {
+        maxBatchSize?: number;
+        batchTimeoutMicros?: number;
+        maxEnqueuedBatches?: number;
+        numBatchThreads?: number;
+      };
       /**
        * Flows allowed past the namespace's default-deny NetworkPolicy (docs/serving.md, "Network flows").
        * Defaults follow the cloud (from tensorflow.identity.provider) and the model storage scheme.
@@ -126,7 +160,11 @@ export interface Config {
         /** Node-local DNS resolvers (ipBlock on 53). Default GKE ['169.254.20.10/32'], else none. */
         nodeLocalDnsCidrs?: string[];
         /** Egress to gs:// / s3:// model storage. Default public IPv4 minus private/link-local ranges on 443; none for pvc://. */
-        modelStorage?: { cidrs?: string[]; except?: string[]; ports?: number[] };
+        modelStorage?: {
+          cidrs?: string[];
+          except?: string[];
+          ports?: number[];
+        };
         /** Node-local workload identity endpoints. Default GKE 169.254.169.254/32:80 + 169.254.169.252/32:988; EKS Pod Identity 169.254.170.23/32:80; else none. */
         workloadIdentity?: Array<{ cidr: string; port: number }>;
         /** Egress to AWS STS (IRSA). Default for eks-irsa: public IPv4 minus private ranges on 443; else none. */
@@ -226,7 +264,10 @@ export interface Config {
             }>;
           };
           /** Repository permission of the group's GitHub team. */
-          github?: { permission: 'none' | 'pull' | 'triage' | 'push' | 'maintain' | 'admin' };
+          github?: {
+            permission:
+              'none' | 'pull' | 'triage' | 'push' | 'maintain' | 'admin';
+          };
           /** Data-plane routes relative to /v1/models/<name> (e.g. ":predict", "/metadata", "" for status); filled in by the gateway. */
           gateway?: { routes: Array<{ methods: string[]; paths: string[] }> };
         };
@@ -298,7 +339,11 @@ export interface Config {
      * @visibility backend
      */
     catalog?: {
-      /** Accept a User (not only a Group) as owner of registered entities. Default false. */
+      /**
+       * Accept a User (not only a Group) as owner of registered entities. Default false.
+       * @deprecated Use `tensorflow.ownerKinds` (`[group, user]` for true), the one owner rule every action follows.
+       * Honoured only when ownerKinds is unset; start-up warns when it is set and fails when the two disagree.
+       */
       allowUserOwners?: boolean;
       /** Seconds to wait for registered entities to become readable (1-3600). Default 60. */
       waitTimeoutSeconds?: number;

@@ -10,10 +10,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Benchmark } from './types';
-import { runSmoke } from '../actions/model/smoke/engine';
-import { childCommand, runSmokeIsolated } from '../actions/model/smoke/sandbox';
+import { runSmoke } from '../smoke/engine';
+import { childCommand, runSmokeIsolated } from '../smoke/sandbox';
 import { startBackend, waitForCatalog } from '../test/support/backend';
-import { heavyConvModel, saveLayers, denseClassifier } from '../test/support/smoke-models';
+import {
+  heavyConvModel,
+  saveLayers,
+  denseClassifier,
+} from '../test/support/smokeModels';
 
 const ROUNDS = 2;
 const INTERVAL_MS = 50;
@@ -23,14 +27,26 @@ const RUNS = 20;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return sorted[
+    Math.min(
+      sorted.length - 1,
+      Math.max(0, Math.ceil((p / 100) * sorted.length) - 1),
+    )
+  ];
 }
 
 /** Probes `url` from another process while `during` runs; returns the latencies. */
-async function probe(url: string, during: () => Promise<unknown>): Promise<{ latencies: number[]; failures: number; ms: number }> {
-  const { file, execArgv } = childCommand(__dirname, 'catalog-probe');
-  const child = fork(file, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = () => new Promise<any>((resolve) => child.once('message', resolve));
+async function probe(
+  url: string,
+  during: () => Promise<unknown>,
+): Promise<{ latencies: number[]; failures: number; ms: number }> {
+  const { file, execArgv } = childCommand(__dirname, 'catalogProbe');
+  const child = fork(file, [], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = () =>
+    new Promise<any>(resolve => child.once('message', resolve));
   child.send({ url, intervalMs: INTERVAL_MS });
   await next();
   const t0 = Date.now();
@@ -44,7 +60,10 @@ async function probe(url: string, during: () => Promise<unknown>): Promise<{ lat
 
 async function run(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'isolation-bench-'));
-  const heavy = await saveLayers(heavyConvModel(HEAVY), path.join(root, 'heavy'));
+  const heavy = await saveLayers(
+    heavyConvModel(HEAVY),
+    path.join(root, 'heavy'),
+  );
   const small = await saveLayers(denseClassifier(), path.join(root, 'small'));
   const backend = await startBackend();
   try {
@@ -53,11 +72,16 @@ async function run(): Promise<void> {
     // TensorFlow loaded in this process beforehand, so the in-process figures do not count its start-up.
     await runSmoke({ modelDir: small, runs: 2 });
     const modes: Record<string, () => Promise<unknown>> = {
-      'no validation': () => new Promise((r) => setTimeout(r, IDLE_MS)),
-      'in-process (engine on the backend event loop)': () => runSmoke({ modelDir: heavy, runs: RUNS, warmupRuns: 2 }),
-      'isolated (child runner)': () => runSmokeIsolated({ modelDir: heavy, runs: RUNS, warmupRuns: 2 }),
+      'no validation': () => new Promise(r => setTimeout(r, IDLE_MS)),
+      'in-process (engine on the backend event loop)': () =>
+        runSmoke({ modelDir: heavy, runs: RUNS, warmupRuns: 2 }),
+      'isolated (child runner)': () =>
+        runSmokeIsolated({ modelDir: heavy, runs: RUNS, warmupRuns: 2 }),
     };
-    const pooled: Record<string, { latencies: number[]; failures: number; ms: number[] }> = {};
+    const pooled: Record<
+      string,
+      { latencies: number[]; failures: number; ms: number[] }
+    > = {};
     for (let r = 0; r < ROUNDS; r++) {
       const order = Object.keys(modes);
       if (r % 2 === 1) order.reverse();
@@ -71,10 +95,28 @@ async function run(): Promise<void> {
     }
     const rows = Object.entries(pooled).map(([mode, p]) => {
       const s = [...p.latencies].sort((a, b) => a - b);
-      return [mode, String(s.length), String(p.failures), percentile(s, 50).toFixed(1), percentile(s, 99).toFixed(1), s[s.length - 1].toFixed(1), p.ms.map((x) => (x / 1000).toFixed(1)).join(', ')];
+      return [
+        mode,
+        String(s.length),
+        String(p.failures),
+        percentile(s, 50).toFixed(1),
+        percentile(s, 99).toFixed(1),
+        s[s.length - 1].toFixed(1),
+        p.ms.map(x => (x / 1000).toFixed(1)).join(', '),
+      ];
     });
-    const header = ['validation', 'requests', 'failed', 'catalog p50 ms', 'catalog p99 ms', 'max ms', 'validation wall s (per round)'];
-    process.stdout.write([header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n') + '\n');
+    const header = [
+      'validation',
+      'requests',
+      'failed',
+      'catalog p50 ms',
+      'catalog p99 ms',
+      'max ms',
+      'validation wall s (per round)',
+    ];
+    process.stdout.write(
+      `${[header, header.map(() => '---'), ...rows].map(row => `| ${row.join(' | ')} |`).join('\n')}\n`,
+    );
     process.stdout.write(
       `\nGET /api/catalog/entities/by-name/group/default/ml-platform every ${INTERVAL_MS} ms (open loop, from a separate process) on a real backend in this process; ` +
         `heavy model: conv ${HEAVY.size}×${HEAVY.size}×3, ${HEAVY.layers}×conv${HEAVY.filters}, ${RUNS} timed + 2 warm-up runs on wasm; ${ROUNDS} rounds, modes interleaved; ` +
@@ -88,6 +130,7 @@ async function run(): Promise<void> {
 
 export const isolationBenchmark: Benchmark = {
   name: 'isolation',
-  description: 'catalog API p99 latency on a real backend while a heavy model is validated: in the backend process vs in the isolated runner',
+  description:
+    'catalog API p99 latency on a real backend while a heavy model is validated: in the backend process vs in the isolated runner',
   run,
 };

@@ -14,12 +14,18 @@ const root = path.resolve(__dirname, '..');
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  const i = Math.min(
+    sorted.length - 1,
+    Math.ceil((p / 100) * sorted.length) - 1,
+  );
   return sorted[Math.max(0, i)];
 }
 
 function procStatus(pid: number, field: string): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith(`${field}:`));
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find(l => l.startsWith(`${field}:`));
   return line ? Number(line.split(/\s+/)[1]) : NaN; // kB
 }
 
@@ -32,20 +38,42 @@ function backendPid(child: ChildProcess): number {
   let pid = child.pid!;
   for (;;) {
     const childrenFile = `/proc/${pid}/task/${pid}/children`;
-    const kids = fs.existsSync(childrenFile) ? fs.readFileSync(childrenFile, 'utf8').trim().split(/\s+/).filter(Boolean) : [];
+    const kids = fs.existsSync(childrenFile)
+      ? fs
+          .readFileSync(childrenFile, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+      : [];
     if (kids.length === 0) return pid;
     pid = Number(kids[kids.length - 1]);
   }
 }
 
-async function json(url: string, token: string, init: RequestInit = {}): Promise<any> {
-  const r = await fetch(url, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...init.headers } });
+async function json(
+  url: string,
+  token: string,
+  init: RequestInit = {},
+): Promise<any> {
+  const r = await fetch(url, {
+    ...init,
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${token}`,
+      ...init.headers,
+    },
+  });
   const text = await r.text();
-  if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${text}`);
+  if (!r.ok)
+    throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -68,39 +96,70 @@ async function startBackend(port: number) {
       backend: {
         baseUrl: `http://localhost:${port}`,
         listen: { port },
-        database: { client: 'better-sqlite3', connection: { directory: path.join(dataDir, 'sqlite') } },
+        database: {
+          client: 'better-sqlite3',
+          connection: { directory: path.join(dataDir, 'sqlite') },
+        },
       },
       tensorflow: {
         repositories: { localRoot: path.join(dataDir, 'repos') },
-        gitops: { target: 'local', local: { path: path.join(dataDir, 'gitops') } },
+        gitops: {
+          target: 'local',
+          local: { path: path.join(dataDir, 'gitops') },
+        },
       },
     }),
   );
   fs.mkdirSync(path.join(dataDir, 'sqlite'));
   const child = spawn(
     process.execPath,
-    [require.resolve('tsx/cli'), 'dev/index.ts', '--config', 'dev/app-config.yaml', '--config', override],
-    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+    [
+      require.resolve('tsx/cli'),
+      'dev/index.ts',
+      '--config',
+      'dev/app-config.yaml',
+      '--config',
+      override,
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
   );
   let stderr = '';
   child.stderr!.on('data', d => (stderr = (stderr + d).slice(-4000)));
   const base = `http://localhost:${port}`;
   const token = await until(
     'guest sign-in',
-    async () => ((await (await fetch(`${base}/api/auth/guest/refresh`)).json()) as any).backstageIdentity?.token as string | undefined,
+    async () =>
+      ((await (await fetch(`${base}/api/auth/guest/refresh`)).json()) as any)
+        .backstageIdentity?.token as string | undefined,
     90_000,
   ).catch(e => {
     child.kill();
     throw new Error(`${e.message}\n${stderr}`);
   });
-  await until('the template in the catalog', async () => {
-    const r = await fetch(`${base}/api/catalog/entities/by-name/template/default/create-model`, { headers: { authorization: `Bearer ${token}` } });
-    return r.ok ? true : undefined;
-  }, 60_000);
+  await until(
+    'the template in the catalog',
+    async () => {
+      const r = await fetch(
+        `${base}/api/catalog/entities/by-name/template/default/create-model`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      return r.ok ? true : undefined;
+    },
+    60_000,
+  );
   return { child, base, token, dataDir };
 }
 
-async function runBatch(base: string, token: string, concurrency: number, label: string) {
+async function runBatch(
+  base: string,
+  token: string,
+  concurrency: number,
+  label: string,
+) {
   const started = Date.now();
   const durations = await Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
@@ -109,20 +168,39 @@ async function runBatch(base: string, token: string, concurrency: number, label:
         method: 'POST',
         body: JSON.stringify({
           templateRef: 'template:default/create-model',
-          values: { name: `load-${label}-${i}`, description: 'load test', owner: 'group:default/ml-platform', system: '', lifecycle: 'experimental' },
+          values: {
+            name: `load-${label}-${i}`,
+            description: 'load test',
+            owner: 'group:default/ml-platform',
+            system: '',
+            lifecycle: 'experimental',
+          },
         }),
       });
-      const task = await until(`task ${id}`, async () => {
-        const t = await json(`${base}/api/scaffolder/v2/tasks/${id}`, token);
-        return ['completed', 'failed', 'cancelled'].includes(t.status) ? t : undefined;
-      }, 600_000);
-      if (task.status !== 'completed') throw new Error(`task ${id} ${task.status}`);
+      const task = await until(
+        `task ${id}`,
+        async () => {
+          const t = await json(`${base}/api/scaffolder/v2/tasks/${id}`, token);
+          return ['completed', 'failed', 'cancelled'].includes(t.status)
+            ? t
+            : undefined;
+        },
+        600_000,
+      );
+      if (task.status !== 'completed')
+        throw new Error(`task ${id} ${task.status}`);
       return Date.now() - t0;
     }),
   );
   const wall = Date.now() - started;
   durations.sort((a, b) => a - b);
-  return { concurrency, wallMs: wall, perMinute: (concurrency / wall) * 60_000, p50: percentile(durations, 50), p95: percentile(durations, 95) };
+  return {
+    concurrency,
+    wallMs: wall,
+    perMinute: (concurrency / wall) * 60_000,
+    p50: percentile(durations, 50),
+    p95: percentile(durations, 95),
+  };
 }
 
 export async function loadBenchmark(levels = [4, 8]): Promise<void> {
@@ -138,10 +216,18 @@ export async function loadBenchmark(levels = [4, 8]): Promise<void> {
     for (const level of levels) {
       const row = await runBatch(base, token, level, `c${level}`);
       await new Promise(r => setTimeout(r, 2000));
-      rows.push({ ...row, peakRssMb: procStatus(pid, 'VmHWM') / 1024, fdsLeft: openFiles(pid) - fdsBefore });
+      rows.push({
+        ...row,
+        peakRssMb: procStatus(pid, 'VmHWM') / 1024,
+        fdsLeft: openFiles(pid) - fdsBefore,
+      });
     }
-    console.log('\nLoad: "Create new model" tasks on one dev backend (loopback)');
-    console.log('| concurrency | wall s | tasks/min | p50 task s | p95 task s | peak RSS MB | fds left |');
+    console.log(
+      '\nLoad: "Create new model" tasks on one dev backend (loopback)',
+    );
+    console.log(
+      '| concurrency | wall s | tasks/min | p50 task s | p95 task s | peak RSS MB | fds left |',
+    );
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) {
       console.log(

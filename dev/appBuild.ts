@@ -24,29 +24,46 @@ function sourceFiles(): string[] {
   };
   walk(path.join(appDir, 'src'));
   walk(path.join(appDir, 'public'));
-  files.push(path.join(appDir, 'package.json'), path.resolve(appDir, '../app-config.yaml'), path.resolve(appDir, '../../package-lock.json'));
+  files.push(
+    path.join(appDir, 'package.json'),
+    path.resolve(appDir, '../app-config.yaml'),
+    path.resolve(appDir, '../../package-lock.json'),
+  );
   return files.filter(f => fs.existsSync(f)).sort();
 }
 
 export function appSourceHash(): string {
   const hash = crypto.createHash('sha256');
   for (const file of sourceFiles()) {
-    hash.update(path.relative(appDir, file)).update('\0').update(fs.readFileSync(file)).update('\0');
+    hash
+      .update(path.relative(appDir, file))
+      .update('\0')
+      .update(fs.readFileSync(file))
+      .update('\0');
   }
   return hash.digest('hex');
 }
 
 /** Why the app needs a build, or undefined when its build matches its sources. */
 export function appBuildStale(): string | undefined {
-  if (!fs.existsSync(path.join(distDir, 'static')) || !fs.existsSync(path.join(distDir, 'index.html'))) {
+  if (
+    !fs.existsSync(path.join(distDir, 'static')) ||
+    !fs.existsSync(path.join(distDir, 'index.html'))
+  ) {
     return 'no build in dev/app/dist';
   }
-  const built = fs.existsSync(stampFile) ? fs.readFileSync(stampFile, 'utf8').trim() : '';
-  return built === appSourceHash() ? undefined : 'dev/app sources changed since the last build';
+  const built = fs.existsSync(stampFile)
+    ? fs.readFileSync(stampFile, 'utf8').trim()
+    : '';
+  return built === appSourceHash()
+    ? undefined
+    : 'dev/app sources changed since the last build';
 }
 
 /** Builds dev/app when missing or stale, saying so; returns whether it built. */
-export function ensureAppBuilt(log: (line: string) => void = line => console.log(line)): boolean {
+export function ensureAppBuilt(
+  log: (line: string) => void = line => console.log(line),
+): boolean {
   const reason = appBuildStale();
   if (!reason) {
     log('Dev frontend build in dev/app/dist is up to date.');
@@ -55,13 +72,23 @@ export function ensureAppBuilt(log: (line: string) => void = line => console.log
   log(`Building the dev frontend (${reason}); this takes about a minute...`);
   const started = Date.now();
   const hash = appSourceHash();
-  const cli = require.resolve('@backstage/cli/bin/backstage-cli', { paths: [appDir] });
-  const result = spawnSync(process.execPath, [cli, 'package', 'build', '--config', '../app-config.yaml'], { cwd: appDir, stdio: ['ignore', 'inherit', 'inherit'] });
+  const cli = require.resolve('@backstage/cli/bin/backstage-cli', {
+    paths: [appDir],
+  });
+  const result = spawnSync(
+    process.execPath,
+    [cli, 'package', 'build', '--config', '../app-config.yaml'],
+    { cwd: appDir, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   if (result.status !== 0) {
-    throw new Error(`building dev/app failed (exit ${result.status ?? result.signal}); run "npm run build --workspace dev/app" to see why`);
+    throw new Error(
+      `building dev/app failed (exit ${result.status ?? result.signal}); run "npm run build --workspace dev/app" to see why`,
+    );
   }
   fs.writeFileSync(stampFile, `${hash}\n`);
-  log(`Built the dev frontend in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  log(
+    `Built the dev frontend in ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  );
   return true;
 }
 

@@ -10,14 +10,17 @@ process.argv = process.argv.filter(a => a !== '--no-app-build');
 fs.mkdirSync('.data/sqlite', { recursive: true });
 if (!process.argv.includes('--config')) {
   process.argv.push('--config', 'dev/app-config.yaml');
-  if (fs.existsSync('app-config.local.yaml')) process.argv.push('--config', 'app-config.local.yaml');
+  if (fs.existsSync('app-config.local.yaml'))
+    process.argv.push('--config', 'app-config.local.yaml');
 }
 process.env.NODE_ENV ??= 'development';
 
 // The backend serves the dev frontend (dev/app) on its own port; build it first when missing or stale.
 if (!skipAppBuild) ensureAppBuilt();
 
-createDevBackend().start().catch(error => {
-  console.error(error);
-  process.exit(1);
-});
+createDevBackend()
+  .start()
+  .catch(error => {
+    console.error(error);
+    process.exit(1);
+  });

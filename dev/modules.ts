@@ -1,5 +1,11 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
-import { catalogLocationsExtensionPoint, catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import {
+  catalogLocationsExtensionPoint,
+  catalogProcessingExtensionPoint,
+} from '@backstage/plugin-catalog-node';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { stringifyError } from '@backstage/errors';
 
@@ -27,13 +33,20 @@ export const catalogModuleErrorLogger = createBackendModule({
   moduleId: 'processing-error-logger',
   register(reg) {
     reg.registerInit({
-      deps: { processing: catalogProcessingExtensionPoint, logger: coreServices.logger },
+      deps: {
+        processing: catalogProcessingExtensionPoint,
+        logger: coreServices.logger,
+      },
       async init({ processing, logger }) {
-        processing.setOnProcessingErrorHandler(({ unprocessedEntity, errors }) => {
-          for (const error of errors) {
-            logger.warn(`Processing error for ${stringifyEntityRef(unprocessedEntity)}: ${stringifyError(error)}`);
-          }
-        });
+        processing.setOnProcessingErrorHandler(
+          ({ unprocessedEntity, errors }) => {
+            for (const error of errors) {
+              logger.warn(
+                `Processing error for ${stringifyEntityRef(unprocessedEntity)}: ${stringifyError(error)}`,
+              );
+            }
+          },
+        );
       },
     });
   },

@@ -1,5 +1,9 @@
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { parseEntityRef, stringifyEntityRef, type Entity } from '@backstage/catalog-model';
+import {
+  parseEntityRef,
+  stringifyEntityRef,
+  type Entity,
+} from '@backstage/catalog-model';
 import { NotAllowedError } from '@backstage/errors';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { AccessPolicy } from './config';
@@ -8,8 +12,11 @@ export interface InitiatorAuthorization {
   initiator: string;
   /** Groups the initiator belongs to (direct and parent groups). */
   groups: string[];
-  /** Why the initiator may act. */
-  via: 'owner-member' | 'admin-scope';
+  /**
+   * Why the initiator may act: a member of the owning group, the owning User themself
+   * (only reachable when tensorflow.ownerKinds allows user owners), or an admin group member.
+   */
+  via: 'owner-member' | 'owner-self' | 'admin-scope';
 }
 
 export interface AuthorizeInitiatorOptions {
@@ -27,11 +34,21 @@ export interface AuthorizeInitiatorOptions {
   maxParentDepth?: number;
 }
 
-function toGroupRef(value: string, defaultNamespace: string): string | undefined {
+function toGroupRef(
+  value: string,
+  defaultNamespace: string,
+): string | undefined {
   try {
-    const ref = parseEntityRef(value, { defaultKind: 'group', defaultNamespace });
+    const ref = parseEntityRef(value, {
+      defaultKind: 'group',
+      defaultNamespace,
+    });
     if (ref.kind.toLocaleLowerCase('en-US') !== 'group') return undefined;
-    return stringifyEntityRef({ kind: 'group', namespace: ref.namespace, name: ref.name });
+    return stringifyEntityRef({
+      kind: 'group',
+      namespace: ref.namespace,
+      name: ref.name,
+    });
   } catch {
     return undefined;
   }
@@ -63,17 +80,23 @@ export function directGroupsOf(user: Entity): string[] {
  * Looks up the initiator's groups in the catalog with the initiator's own
  * credentials (direct groups, then parent groups via `spec.parent`, a few
  * levels up), then decides whether they may provision for `owner`:
- * a member of the owning group, or of a group holding the admin scope.
+ * a member of the owning group, the owning User themself, or a member of a group holding the admin scope.
  * Throws a NotAllowedError that names who, which group and how to get access.
  */
-export async function authorizeInitiator(options: AuthorizeInitiatorOptions): Promise<InitiatorAuthorization> {
+export async function authorizeInitiator(
+  options: AuthorizeInitiatorOptions,
+): Promise<InitiatorAuthorization> {
   const { catalog, credentials, owner, policy, action } = options;
   const who = options.initiatorRef;
   const howTo = `Ask a member of ${owner} to add you to that group in the catalog (your identity provider's group sync), or ask the platform team for membership of a group holding the admin scope${
-    policy.rules.adminGroups.length ? ` (${policy.rules.adminGroups.join(', ')})` : ''
+    policy.rules.adminGroups.length
+      ? ` (${policy.rules.adminGroups.join(', ')})`
+      : ''
   } in tensorflow.access.rules.adminGroups.`;
   if (!who) {
-    throw new NotAllowedError(`${action} needs a signed-in user: the task has no initiator, so it may not provision for ${owner}. ${howTo}`);
+    throw new NotAllowedError(
+      `${action} needs a signed-in user: the task has no initiator, so it may not provision for ${owner}. ${howTo}`,
+    );
   }
   const user = await catalog.getEntityByRef(who, { credentials });
   if (!user) {
@@ -85,23 +108,33 @@ export async function authorizeInitiator(options: AuthorizeInitiatorOptions): Pr
   let frontier = [...groups];
   const depth = options.maxParentDepth ?? 5;
   for (let level = 0; level < depth && frontier.length > 0; level++) {
-    const { items } = await catalog.getEntitiesByRefs({ entityRefs: frontier, fields: ['kind', 'metadata', 'spec.parent'] }, { credentials });
+    const { items } = await catalog.getEntitiesByRefs(
+      { entityRefs: frontier, fields: ['kind', 'metadata', 'spec.parent'] },
+      { credentials },
+    );
     const next: string[] = [];
-    items.forEach((e, i) => {
+    for (const [i, e] of items.entries()) {
       const parent = (e?.spec as { parent?: unknown } | undefined)?.parent;
-      if (typeof parent !== 'string') return;
+      if (typeof parent !== 'string') continue;
       const ns = parseEntityRef(frontier[i]).namespace;
       const g = toGroupRef(parent, ns);
       if (g && !groups.has(g)) {
         groups.add(g);
         next.push(g);
       }
-    });
+    }
     frontier = next;
   }
   const list = [...groups].sort();
-  if (groups.has(owner)) return { initiator: who, groups: list, via: 'owner-member' };
-  if (policy.rules.adminGroups.some(g => groups.has(g))) return { initiator: who, groups: list, via: 'admin-scope' };
+  if (groups.has(owner))
+    return { initiator: who, groups: list, via: 'owner-member' };
+  if (
+    owner.toLocaleLowerCase('en-US') ===
+    stringifyEntityRef(user).toLocaleLowerCase('en-US')
+  )
+    return { initiator: who, groups: list, via: 'owner-self' };
+  if (policy.rules.adminGroups.some(g => groups.has(g)))
+    return { initiator: who, groups: list, via: 'admin-scope' };
   throw new NotAllowedError(
     `${who} may not run ${action} for ${owner}: they are not a member of ${owner} (member of: ${list.join(', ') || 'no groups'}) and hold no admin scope. Nothing was created. ${howTo}`,
   );

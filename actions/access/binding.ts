@@ -14,14 +14,22 @@ export interface RepositoryBinding {
 }
 
 /** What a publisher found at a repoUrl, read from the repository's default branch. */
-export type RepositoryRecordState = { exists: false } | { exists: true; record?: string };
+export type RepositoryRecordState =
+  { exists: false } | { exists: true; record?: string };
 
 /** The project and owner a provisioning record names, or undefined when it names none. */
-export function bindingOf(record: string | undefined): RepositoryBinding | undefined {
+export function bindingOf(
+  record: string | undefined,
+): RepositoryBinding | undefined {
   if (record === undefined) return undefined;
   try {
-    const project = (JSON.parse(record) as { project?: { name?: unknown; owner?: unknown } }).project;
-    if (typeof project?.name === 'string' && typeof project.owner === 'string') {
+    const project = (
+      JSON.parse(record) as { project?: { name?: unknown; owner?: unknown } }
+    ).project;
+    if (
+      typeof project?.name === 'string' &&
+      typeof project.owner === 'string'
+    ) {
       return { project: project.name, owner: project.owner };
     }
   } catch {
@@ -64,7 +72,11 @@ export function initialProvisioningRecord(input: {
   repoUrl: string;
 }): string {
   const record = {
-    project: { name: input.project.name, namespace: input.project.namespace, owner: input.project.owner },
+    project: {
+      name: input.project.name,
+      namespace: input.project.namespace,
+      owner: input.project.owner,
+    },
     provisionedBy: input.initiator,
     repository: input.repoUrl,
     task: { id: input.taskId },

@@ -34,11 +34,19 @@ export interface ClaimStore {
   create(claim: ProjectClaim): Promise<ClaimResult>;
 }
 
-const CLAIM_FIELDS = ['project', 'owner', 'claimedBy', 'taskId', 'claimedAt'] as const;
+const CLAIM_FIELDS = [
+  'project',
+  'owner',
+  'claimedBy',
+  'taskId',
+  'claimedAt',
+] as const;
 
 /** The claim as stored: one JSON line, keys in a fixed order. */
 export function serialiseClaim(claim: ProjectClaim): string {
-  return JSON.stringify(Object.fromEntries(CLAIM_FIELDS.map(k => [k, claim[k]])));
+  return JSON.stringify(
+    Object.fromEntries(CLAIM_FIELDS.map(k => [k, claim[k]])),
+  );
 }
 
 /** Parses a stored claim; throws naming `where` when it is not one (never guessed). */
@@ -47,15 +55,21 @@ export function parseClaim(text: string, where: string): ProjectClaim {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error(`The project claim at ${where} is not JSON; a platform admin must repair or remove it`);
+    throw new Error(
+      `The project claim at ${where} is not JSON; a platform admin must repair or remove it`,
+    );
   }
   const o = value as Record<string, unknown>;
   for (const k of CLAIM_FIELDS) {
     if (typeof o?.[k] !== 'string' || o[k] === '') {
-      throw new Error(`The project claim at ${where} has no "${k}"; a platform admin must repair or remove it`);
+      throw new Error(
+        `The project claim at ${where} has no "${k}"; a platform admin must repair or remove it`,
+      );
     }
   }
-  return Object.fromEntries(CLAIM_FIELDS.map(k => [k, o[k]])) as unknown as ProjectClaim;
+  return Object.fromEntries(
+    CLAIM_FIELDS.map(k => [k, o[k]]),
+  ) as unknown as ProjectClaim;
 }
 
 /** Commit message that carries a claim: a readable title, then the JSON on its own line. */
@@ -64,12 +78,18 @@ export function claimCommitMessage(claim: ProjectClaim): string {
 }
 
 /** The claim inside a commit message written by claimCommitMessage. */
-export function claimFromCommitMessage(message: string, where: string): ProjectClaim {
+export function claimFromCommitMessage(
+  message: string,
+  where: string,
+): ProjectClaim {
   const line = message
     .split('\n')
     .map(l => l.trim())
     .find(l => l.startsWith('{'));
-  if (!line) throw new Error(`The project claim at ${where} carries no claim record; a platform admin must repair or remove it`);
+  if (!line)
+    throw new Error(
+      `The project claim at ${where} carries no claim record; a platform admin must repair or remove it`,
+    );
   return parseClaim(line, where);
 }
 

@@ -1,6 +1,6 @@
 import type { Config } from '@backstage/config';
 import { z } from 'zod';
-import { lintRoleRules } from '../identity/lint';
+import { lintRoleRules } from './rbacRules';
 
 /**
  * The access policy: named scopes, what each scope grants on every target, and
@@ -8,9 +8,21 @@ import { lintRoleRules } from '../identity/lint';
  * permission ("deploy"), never after a job title ("data-scientist").
  */
 
-export const REQUIRED_SCOPES = ['predict', 'read-metadata', 'deploy', 'admin'] as const;
+export const REQUIRED_SCOPES = [
+  'predict',
+  'read-metadata',
+  'deploy',
+  'admin',
+] as const;
 
-export const GITHUB_PERMISSIONS = ['none', 'pull', 'triage', 'push', 'maintain', 'admin'] as const;
+export const GITHUB_PERMISSIONS = [
+  'none',
+  'pull',
+  'triage',
+  'push',
+  'maintain',
+  'admin',
+] as const;
 export type GithubPermission = (typeof GITHUB_PERMISSIONS)[number];
 
 /**
@@ -60,17 +72,42 @@ export interface AccessPolicy {
 }
 
 /** Placeholders accepted as a whole `resourceNames` entry. */
-export const RESOURCE_NAME_PLACEHOLDERS = ['<project>', '<serviceAccount>'] as const;
+export const RESOURCE_NAME_PLACEHOLDERS = [
+  '<project>',
+  '<serviceAccount>',
+] as const;
 
 const FORBIDDEN_VERBS = ['*', 'escalate', 'bind', 'impersonate'];
-const FORBIDDEN_RESOURCES = ['*', 'serviceaccounts/token', 'roles', 'rolebindings', 'clusterroles', 'clusterrolebindings', 'secrets'];
+const FORBIDDEN_RESOURCES = [
+  '*',
+  'serviceaccounts/token',
+  'roles',
+  'rolebindings',
+  'clusterroles',
+  'clusterrolebindings',
+  'secrets',
+];
 const SCOPE_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 const GROUP_REF = /^group:[a-z0-9._-]+\/[A-Za-z0-9._-]+$/;
-const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+const HTTP_METHODS = [
+  'GET',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'HEAD',
+  'OPTIONS',
+];
 
 const ruleSchema = z
   .object({
-    apiGroups: z.array(z.string().refine(g => g !== '*', { message: 'must not be "*"; list the API groups' })).min(1),
+    apiGroups: z
+      .array(
+        z.string().refine(g => g !== '*', {
+          message: 'must not be "*"; list the API groups',
+        }),
+      )
+      .min(1),
     resources: z
       .array(
         z.string().refine(r => !FORBIDDEN_RESOURCES.includes(r), {
@@ -95,7 +132,8 @@ const routeSchema = z
     paths: z
       .array(
         z.string().regex(/^(|[:/][A-Za-z0-9:/._-]*)$/, {
-          message: 'must be relative to the model base path and start with ":" or "/" (e.g. ":predict", "/metadata"), or be "" for the base path',
+          message:
+            'must be relative to the model base path and start with ":" or "/" (e.g. ":predict", "/metadata"), or be "" for the base path',
         }),
       )
       .min(1),
@@ -105,21 +143,37 @@ const routeSchema = z
 const scopeSchema = z
   .object({
     description: z.string().optional(),
-    kubernetes: z.object({ rules: z.array(ruleSchema) }).strict().optional(),
-    github: z.object({ permission: z.enum(GITHUB_PERMISSIONS) }).strict().optional(),
-    gateway: z.object({ routes: z.array(routeSchema) }).strict().optional(),
+    kubernetes: z
+      .object({ rules: z.array(ruleSchema) })
+      .strict()
+      .optional(),
+    github: z
+      .object({ permission: z.enum(GITHUB_PERMISSIONS) })
+      .strict()
+      .optional(),
+    gateway: z
+      .object({ routes: z.array(routeSchema) })
+      .strict()
+      .optional(),
   })
   .strict();
 
 const groupRefSchema = z.string().regex(GROUP_REF, {
-  message: 'must be a full group entity ref such as "group:default/ml-platform"',
+  message:
+    'must be a full group entity ref such as "group:default/ml-platform"',
 });
 
 const rulesSchema = z
   .object({
     ownerDefaultScopes: z.array(z.string()).optional(),
     grantable: z.array(z.string()).optional(),
-    groups: z.array(z.object({ group: groupRefSchema, scopes: z.array(z.string()) }).strict()).optional(),
+    groups: z
+      .array(
+        z
+          .object({ group: groupRefSchema, scopes: z.array(z.string()) })
+          .strict(),
+      )
+      .optional(),
     adminGroups: z.array(groupRefSchema).optional(),
   })
   .strict();
@@ -132,21 +186,35 @@ const policySchema = z
   .strict();
 
 const READ: KubernetesRule[] = [
-  { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+  {
+    apiGroups: [''],
+    resources: ['services', 'endpoints', 'pods'],
+    verbs: ['get', 'list', 'watch'],
+  },
+  {
+    apiGroups: ['apps'],
+    resources: ['deployments'],
+    verbs: ['get', 'list', 'watch'],
+  },
 ];
 
 /** Embedded defaults: used as-is when `tensorflow.access` is absent. */
 export const DEFAULT_ACCESS_POLICY: AccessPolicy = {
   scopes: {
     predict: {
-      description: 'Call the model: POST :predict, :classify and :regress on the project endpoint',
+      description:
+        'Call the model: POST :predict, :classify and :regress on the project endpoint',
       kubernetes: { rules: [] },
       github: { permission: 'none' },
-      gateway: { routes: [{ methods: ['POST'], paths: [':predict', ':classify', ':regress'] }] },
+      gateway: {
+        routes: [
+          { methods: ['POST'], paths: [':predict', ':classify', ':regress'] },
+        ],
+      },
     },
     'read-metadata': {
-      description: 'Read model status and metadata, the repository, and the workload in the namespace',
+      description:
+        'Read model status and metadata, the repository, and the workload in the namespace',
       kubernetes: { rules: READ },
       github: { permission: 'pull' },
       gateway: { routes: [{ methods: ['GET'], paths: ['', '/metadata'] }] },
@@ -154,20 +222,41 @@ export const DEFAULT_ACCESS_POLICY: AccessPolicy = {
     deploy: {
       // No workload writes: CI publishes versions to model storage and the server loads them; workload
       // changes go through the reviewed GitOps change (a pod template could mount any Secret).
-      description: 'Roll out new model versions: push to the repository (CI publishes them to model storage); read the workload and its logs',
+      description:
+        'Roll out new model versions: push to the repository (CI publishes them to model storage); read the workload and its logs',
       kubernetes: {
-        rules: [...READ, { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }],
+        rules: [
+          ...READ,
+          { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+        ],
       },
       github: { permission: 'push' },
       gateway: { routes: [] },
     },
     admin: {
-      description: 'Administer the project: manage services and config in the namespace, restart pods, maintain the repository (workloads change through GitOps)',
+      description:
+        'Administer the project: manage services and config in the namespace, restart pods, maintain the repository (workloads change through GitOps)',
       kubernetes: {
         rules: [
           ...READ,
-          { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-          { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch', 'delete'] },
+          {
+            apiGroups: [''],
+            resources: ['services', 'configmaps'],
+            verbs: [
+              'get',
+              'list',
+              'watch',
+              'create',
+              'update',
+              'patch',
+              'delete',
+            ],
+          },
+          {
+            apiGroups: [''],
+            resources: ['pods', 'pods/log'],
+            verbs: ['get', 'list', 'watch', 'delete'],
+          },
         ],
       },
       github: { permission: 'maintain' },
@@ -195,7 +284,10 @@ function keyOf(prefix: string, path: (string | number)[]): string {
 }
 
 export class AccessPolicyError extends Error {
-  constructor(readonly key: string, detail: string) {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
     super(`Invalid access policy at ${key}: ${detail}`);
     this.name = 'AccessPolicyError';
   }
@@ -206,7 +298,10 @@ export class AccessPolicyError extends Error {
  * fills in embedded defaults and returns the full policy. Throws an
  * AccessPolicyError naming the offending key.
  */
-export function parseAccessPolicy(raw: unknown, prefix = 'tensorflow.access'): AccessPolicy {
+export function parseAccessPolicy(
+  raw: unknown,
+  prefix = 'tensorflow.access',
+): AccessPolicy {
   if (raw === undefined || raw === null) return DEFAULT_ACCESS_POLICY;
   const parsed = policySchema.safeParse(raw);
   if (!parsed.success) {
@@ -215,9 +310,14 @@ export function parseAccessPolicy(raw: unknown, prefix = 'tensorflow.access'): A
   }
   const value = parsed.data;
   const scopes: Record<string, ScopeDefinition> = {};
-  for (const [name, s] of Object.entries(value.scopes ?? DEFAULT_ACCESS_POLICY.scopes)) {
+  for (const [name, s] of Object.entries(
+    value.scopes ?? DEFAULT_ACCESS_POLICY.scopes,
+  )) {
     if (!SCOPE_NAME.test(name)) {
-      throw new AccessPolicyError(`${prefix}.scopes.${name}`, 'scope names are lowercase permission names such as "deploy"');
+      throw new AccessPolicyError(
+        `${prefix}.scopes.${name}`,
+        'scope names are lowercase permission names such as "deploy"',
+      );
     }
     scopes[name] = {
       description: s.description ?? name,
@@ -227,7 +327,10 @@ export function parseAccessPolicy(raw: unknown, prefix = 'tensorflow.access'): A
     };
     scopes[name].kubernetes.rules.forEach((rule, i) =>
       (rule.resourceNames ?? []).forEach((n, j) => {
-        if (n.startsWith('<') && !(RESOURCE_NAME_PLACEHOLDERS as readonly string[]).includes(n)) {
+        if (
+          n.startsWith('<') &&
+          !(RESOURCE_NAME_PLACEHOLDERS as readonly string[]).includes(n)
+        ) {
           throw new AccessPolicyError(
             `${prefix}.scopes.${name}.kubernetes.rules[${i}].resourceNames[${j}]`,
             `unknown placeholder "${n}"; use one of ${RESOURCE_NAME_PLACEHOLDERS.join(', ')}`,
@@ -238,11 +341,18 @@ export function parseAccessPolicy(raw: unknown, prefix = 'tensorflow.access'): A
   }
   for (const [name, scope] of Object.entries(scopes)) {
     const finding = lintRoleRules(scope.kubernetes.rules)[0];
-    if (finding) throw new AccessPolicyError(`${prefix}.scopes.${name}.kubernetes.rules`, `[${finding.rule}] ${finding.message}`);
+    if (finding)
+      throw new AccessPolicyError(
+        `${prefix}.scopes.${name}.kubernetes.rules`,
+        `[${finding.rule}] ${finding.message}`,
+      );
   }
   for (const required of REQUIRED_SCOPES) {
     if (!scopes[required]) {
-      throw new AccessPolicyError(`${prefix}.scopes.${required}`, `the scope "${required}" is required (required scopes: ${REQUIRED_SCOPES.join(', ')})`);
+      throw new AccessPolicyError(
+        `${prefix}.scopes.${required}`,
+        `the scope "${required}" is required (required scopes: ${REQUIRED_SCOPES.join(', ')})`,
+      );
     }
   }
   const d = DEFAULT_ACCESS_POLICY.rules;
@@ -255,12 +365,17 @@ export function parseAccessPolicy(raw: unknown, prefix = 'tensorflow.access'): A
   const checkScopes = (key: string, list: string[]) =>
     list.forEach((s, i) => {
       if (!scopes[s]) {
-        throw new AccessPolicyError(`${key}[${i}]`, `unknown scope "${s}"; known scopes: ${Object.keys(scopes).join(', ')}`);
+        throw new AccessPolicyError(
+          `${key}[${i}]`,
+          `unknown scope "${s}"; known scopes: ${Object.keys(scopes).join(', ')}`,
+        );
       }
     });
   checkScopes(`${prefix}.rules.ownerDefaultScopes`, rules.ownerDefaultScopes);
   checkScopes(`${prefix}.rules.grantable`, rules.grantable);
-  rules.groups.forEach((g, i) => checkScopes(`${prefix}.rules.groups[${i}].scopes`, g.scopes));
+  rules.groups.forEach((g, i) =>
+    checkScopes(`${prefix}.rules.groups[${i}].scopes`, g.scopes),
+  );
   return { scopes, rules };
 }
 

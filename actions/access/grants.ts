@@ -31,20 +31,34 @@ export const grantsInput = (z: typeof zod) =>
 /** Turns either form of the `grants` input into group -> scopes, merging repeated groups. */
 export function normaliseRequestedGrants(value: unknown): RequestedGrants {
   if (value === undefined || value === null || value === '') return {};
-  const example = 'e.g. [{ "group": "group:default/risk", "scopes": ["predict"] }]';
+  const example =
+    'e.g. [{ "group": "group:default/risk", "scopes": ["predict"] }]';
   if (Array.isArray(value)) {
     const out: RequestedGrants = {};
     value.forEach((item, i) => {
-      const { group, scopes } = (item ?? {}) as { group?: unknown; scopes?: unknown };
-      if (typeof group !== 'string' || group === '') throw new InputError(`grants[${i}].group must be a group ref, ${example}`);
+      const { group, scopes } = (item ?? {}) as {
+        group?: unknown;
+        scopes?: unknown;
+      };
+      if (typeof group !== 'string' || group === '')
+        throw new InputError(
+          `grants[${i}].group must be a group ref, ${example}`,
+        );
       if (!Array.isArray(scopes) || scopes.some(s => typeof s !== 'string')) {
-        throw new InputError(`grants[${i}].scopes must be a list of scope names, ${example}`);
+        throw new InputError(
+          `grants[${i}].scopes must be a list of scope names, ${example}`,
+        );
       }
-      out[group] = [...new Set([...(out[group] ?? []), ...(scopes as string[])])];
+      out[group] = [
+        ...new Set([...(out[group] ?? []), ...(scopes as string[])]),
+      ];
     });
     return out;
   }
-  if (typeof value !== 'object') throw new InputError(`grants must be a list of { group, scopes } or an object of group -> scopes, ${example}`);
+  if (typeof value !== 'object')
+    throw new InputError(
+      `grants must be a list of { group, scopes } or an object of group -> scopes, ${example}`,
+    );
   return value as RequestedGrants;
 }
 
@@ -80,22 +94,43 @@ export interface ProjectGrants {
 }
 
 function normaliseGroup(field: string, value: string): string {
-  const ref = typeof value === 'string' ? parseStrictEntityRef(value, { defaultKind: 'group' }) : undefined;
+  const ref =
+    typeof value === 'string'
+      ? parseStrictEntityRef(value, { defaultKind: 'group' })
+      : undefined;
   if (!ref || ref.kind !== 'group') {
-    throw new InputError(`${field.slice(0, 120)}: "${String(value).slice(0, 80)}" is not a group ref; use the form "group:default/risk-analytics"`);
+    throw new InputError(
+      `${field.slice(0, 120)}: "${String(value).slice(0, 80)}" is not a group ref; use the form "group:default/risk-analytics"`,
+    );
   }
   return stringifyEntityRef(ref);
 }
 
 /** Scopes a group may receive on a project under the policy. */
-export function allowedScopesFor(policy: AccessPolicy, project: Pick<ModelProject, 'owner'>, group: string): string[] {
+export function allowedScopesFor(
+  policy: AccessPolicy,
+  project: Pick<ModelProject, 'owner'>,
+  group: string,
+): string[] {
   const allowed = new Set(policy.rules.grantable);
-  for (const g of policy.rules.groups) if (g.group === group) g.scopes.forEach(s => allowed.add(s));
-  if (group === project.owner) policy.rules.ownerDefaultScopes.forEach(s => allowed.add(s));
+  for (const g of policy.rules.groups)
+    if (g.group === group) g.scopes.forEach(s => allowed.add(s));
+  if (group === project.owner)
+    policy.rules.ownerDefaultScopes.forEach(s => allowed.add(s));
   return [...allowed].sort();
 }
 
-function resolveRule(rule: KubernetesRule, project: ModelProject): KubernetesRule {
+/** Fills the `<project>` and `<serviceAccount>` placeholders a policy may use in `resourceNames`. */
+function resolveResourceName(name: string, project: ModelProject): string {
+  if (name === '<project>') return project.name;
+  if (name === '<serviceAccount>') return project.serviceAccount;
+  return name;
+}
+
+function resolveRule(
+  rule: KubernetesRule,
+  project: ModelProject,
+): KubernetesRule {
   const out: KubernetesRule = {
     apiGroups: [...rule.apiGroups],
     resources: [...rule.resources],
@@ -103,15 +138,21 @@ function resolveRule(rule: KubernetesRule, project: ModelProject): KubernetesRul
   };
   if (rule.resourceNames && rule.resourceNames.length > 0) {
     out.resourceNames = rule.resourceNames.map(n =>
-      n === '<project>' ? project.name : n === '<serviceAccount>' ? project.serviceAccount : n,
+      resolveResourceName(n, project),
     );
   }
   return out;
 }
 
-function resolveRoutes(routes: GatewayRoute[], project: ModelProject): GatewayRoute[] {
+function resolveRoutes(
+  routes: GatewayRoute[],
+  project: ModelProject,
+): GatewayRoute[] {
   const base = `/v1/models/${project.name}`;
-  return routes.map(r => ({ methods: [...r.methods].sort(), paths: r.paths.map(p => `${base}${p}`) }));
+  return routes.map(r => ({
+    methods: [...r.methods].sort(),
+    paths: r.paths.map(p => `${base}${p}`),
+  }));
 }
 
 /**
@@ -123,13 +164,19 @@ function resolveRoutes(routes: GatewayRoute[], project: ModelProject): GatewayRo
  * (`grantable` plus its own allow-list). Anything else is an InputError naming
  * the group, the scope and what is allowed.
  */
-export function computeGrants(policy: AccessPolicy, project: ModelProject, requested: RequestedGrants = {}): ProjectGrants {
+export function computeGrants(
+  policy: AccessPolicy,
+  project: ModelProject,
+  requested: RequestedGrants = {},
+): ProjectGrants {
   const perGroup = new Map<string, Set<string>>();
   perGroup.set(project.owner, new Set(policy.rules.ownerDefaultScopes));
   for (const [rawGroup, scopes] of Object.entries(requested)) {
     const group = normaliseGroup(`grants.${rawGroup}`, rawGroup);
     if (!Array.isArray(scopes)) {
-      throw new InputError(`grants.${rawGroup} must be a list of scopes such as ["predict"]`);
+      throw new InputError(
+        `grants.${rawGroup} must be a list of scopes such as ["predict"]`,
+      );
     }
     if (group === project.owner) {
       throw new InputError(
@@ -137,7 +184,9 @@ export function computeGrants(policy: AccessPolicy, project: ModelProject, reque
       );
     }
     if (scopes.length === 0) {
-      throw new InputError(`grants.${rawGroup}: no scope chosen; give ${group} at least one scope, or remove the grant`);
+      throw new InputError(
+        `grants.${rawGroup}: no scope chosen; give ${group} at least one scope, or remove the grant`,
+      );
     }
     const allowed = allowedScopesFor(policy, project, group);
     const set = perGroup.get(group) ?? new Set<string>();
@@ -157,7 +206,10 @@ export function computeGrants(policy: AccessPolicy, project: ModelProject, reque
     if (set.size > 0) perGroup.set(group, set);
   }
 
-  const groupNames = [project.owner, ...[...perGroup.keys()].filter(g => g !== project.owner).sort()];
+  const groupNames = [
+    project.owner,
+    ...[...perGroup.keys()].filter(g => g !== project.owner).sort(),
+  ];
   const groups: Record<string, string[]> = {};
   for (const g of groupNames) groups[g] = [...perGroup.get(g)!].sort();
 
@@ -182,11 +234,14 @@ export function computeGrants(policy: AccessPolicy, project: ModelProject, reque
     const routes: GatewayRoute[] = [];
     for (const scope of groups[g]) {
       const def = policy.scopes[scope];
-      if (rank(def.github.permission) > rank(best)) best = def.github.permission;
+      if (rank(def.github.permission) > rank(best))
+        best = def.github.permission;
       routes.push(...resolveRoutes(def.gateway.routes, project));
     }
-    if (best !== 'none') github.push({ group: g, permission: best, scopes: groups[g] });
-    if (routes.length > 0) gateway.push({ group: g, routes, scopes: groups[g] });
+    if (best !== 'none')
+      github.push({ group: g, permission: best, scopes: groups[g] });
+    if (routes.length > 0)
+      gateway.push({ group: g, routes, scopes: groups[g] });
   }
   return { groups, kubernetes, github, gateway };
 }

@@ -1,4 +1,7 @@
-import type { AuditorService, BackstageCredentials } from '@backstage/backend-plugin-api';
+import type {
+  AuditorService,
+  BackstageCredentials,
+} from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, NotAllowedError } from '@backstage/errors';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
@@ -38,14 +41,22 @@ export interface ProjectAuthorization extends InitiatorAuthorization {
   claimed: boolean;
 }
 
-function claimedByOther(project: Pick<ModelProject, 'name' | 'owner'>, claim: ProjectClaim, action: string): NotAllowedError {
+function claimedByOther(
+  project: Pick<ModelProject, 'name' | 'owner'>,
+  claim: ProjectClaim,
+  action: string,
+): NotAllowedError {
   return new NotAllowedError(
     `${action} refused: model project "${project.name}" is owned by ${claim.owner} (claimed ${claim.claimedAt} by ${claim.claimedBy}, task ${claim.taskId}), not by ${project.owner}. ` +
       `Nothing was changed. Choose another name, or ask a member of ${claim.owner} to do this.`,
   );
 }
 
-function alreadyExists(project: Pick<ModelProject, 'name' | 'owner'>, what: string, action: string): ConflictError {
+function alreadyExists(
+  project: Pick<ModelProject, 'name' | 'owner'>,
+  what: string,
+  action: string,
+): ConflictError {
   return new ConflictError(
     `${action} refused: model project "${project.name}" already exists (${what}). Create new model only makes new projects, and nothing was changed. ` +
       'Choose another name; to finish a failed creation, retry that task from its task page; to change the existing project, use "Provision a model serving endpoint".',
@@ -65,19 +76,49 @@ async function checkCatalog(
 ): Promise<void> {
   const names = projectEntityNames(project);
   const refs = [
-    stringifyEntityRef({ kind: 'component', namespace: names.namespace, name: names.repo }),
-    stringifyEntityRef({ kind: 'resource', namespace: names.namespace, name: names.model }),
-    stringifyEntityRef({ kind: 'component', namespace: names.namespace, name: names.endpoint }),
-    stringifyEntityRef({ kind: 'api', namespace: names.namespace, name: names.api }),
-    stringifyEntityRef({ kind: 'resource', namespace: names.namespace, name: names.serviceAccount }),
+    stringifyEntityRef({
+      kind: 'component',
+      namespace: names.namespace,
+      name: names.repo,
+    }),
+    stringifyEntityRef({
+      kind: 'resource',
+      namespace: names.namespace,
+      name: names.model,
+    }),
+    stringifyEntityRef({
+      kind: 'component',
+      namespace: names.namespace,
+      name: names.endpoint,
+    }),
+    stringifyEntityRef({
+      kind: 'api',
+      namespace: names.namespace,
+      name: names.api,
+    }),
+    stringifyEntityRef({
+      kind: 'resource',
+      namespace: names.namespace,
+      name: names.serviceAccount,
+    }),
   ];
-  const { items } = await access.catalog.getEntitiesByRefs({ entityRefs: refs, fields: ['kind', 'metadata.name', 'spec.owner'] }, { credentials });
+  const { items } = await access.catalog.getEntitiesByRefs(
+    { entityRefs: refs, fields: ['kind', 'metadata.name', 'spec.owner'] },
+    { credentials },
+  );
   items.forEach((entity, i) => {
     if (!entity) return;
-    const owner = String((entity.spec as { owner?: unknown } | undefined)?.owner ?? 'unknown');
+    const owner = String(
+      (entity.spec as { owner?: unknown } | undefined)?.owner ?? 'unknown',
+    );
     let normalised = owner;
     try {
-      normalised = stringifyEntityRef(parseEntityRef(owner, { defaultKind: 'group', defaultNamespace: names.namespace }));
+      normalised = stringifyEntityRef(
+        parseEntityRef(owner, {
+          defaultKind: 'group',
+          defaultNamespace: names.namespace,
+        }),
+      );
     } catch {
       // an owner that is no ref is nobody's: refused below
     }
@@ -87,7 +128,8 @@ async function checkCatalog(
           'Nothing was changed. Choose another name.',
       );
     }
-    if (mode === 'create') throw alreadyExists(project, `${refs[i]} is in the catalog`, action);
+    if (mode === 'create')
+      throw alreadyExists(project, `${refs[i]} is in the catalog`, action);
   });
 }
 
@@ -114,10 +156,18 @@ export async function authorizeProject(
     action,
   });
 
-  const decide = (claim: ProjectClaim, claimed: boolean): ProjectAuthorization => {
-    if (claim.owner !== project.owner) throw claimedByOther(project, claim, action);
+  const decide = (
+    claim: ProjectClaim,
+    claimed: boolean,
+  ): ProjectAuthorization => {
+    if (claim.owner !== project.owner)
+      throw claimedByOther(project, claim, action);
     if (mode === 'create' && claim.taskId !== ctx.task.id) {
-      throw alreadyExists(project, `claimed by ${claim.owner} in task ${claim.taskId} at ${claim.claimedAt}`, action);
+      throw alreadyExists(
+        project,
+        `claimed by ${claim.owner} in task ${claim.taskId} at ${claim.claimedAt}`,
+        action,
+      );
     }
     return { ...initiator, claim, claimed };
   };
@@ -141,10 +191,18 @@ export async function authorizeProject(
     {
       eventId: 'model-project-claimed',
       severityLevel: 'high',
-      meta: { project: project.name, owner: project.owner, store: access.claims.location },
+      meta: {
+        project: project.name,
+        owner: project.owner,
+        store: access.claims.location,
+      },
     },
     () => access.claims.create(wanted),
-    r => ({ created: r.created, heldBy: r.claim.owner, heldByTask: r.claim.taskId }),
+    r => ({
+      created: r.created,
+      heldBy: r.claim.owner,
+      heldByTask: r.claim.taskId,
+    }),
   );
   return decide(result.claim, result.created);
 }

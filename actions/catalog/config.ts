@@ -1,9 +1,10 @@
 import type { Config } from '@backstage/config';
 
-/** `tensorflow.catalog` section of app-config, parsed once in module.ts. */
+/**
+ * `tensorflow.catalog` section of app-config, parsed once in module.ts. Its deprecated
+ * `allowUserOwners` is read by shared/config.ts readOwnerRule: the owner rule is `tensorflow.ownerKinds`.
+ */
 export interface CatalogConfig {
-  /** Accept a User (not only a Group) as owner of the registered entities. Default false. */
-  allowUserOwners: boolean;
   /** How long the action waits for the registered entities to become readable. Default 60. */
   waitTimeoutSeconds: number;
   /** Lifecycle of registered Components and APIs when the template gives none. Default `experimental`. */
@@ -16,7 +17,6 @@ export interface CatalogConfig {
 }
 
 export const DEFAULT_CATALOG_CONFIG: CatalogConfig = {
-  allowUserOwners: false,
   waitTimeoutSeconds: 60,
   defaultLifecycle: 'experimental',
   rhdhAiModelServerApi: false,
@@ -28,20 +28,28 @@ const LIFECYCLE = /^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$/;
 export function readCatalogConfig(config: Config): CatalogConfig {
   const section = config.getOptionalConfig('tensorflow.catalog');
   if (!section) return { ...DEFAULT_CATALOG_CONFIG };
-  const allowUserOwners = section.getOptionalBoolean('allowUserOwners') ?? DEFAULT_CATALOG_CONFIG.allowUserOwners;
-  const waitTimeoutSeconds = section.getOptionalNumber('waitTimeoutSeconds') ?? DEFAULT_CATALOG_CONFIG.waitTimeoutSeconds;
-  if (!Number.isFinite(waitTimeoutSeconds) || waitTimeoutSeconds < 1 || waitTimeoutSeconds > 3600) {
+  const waitTimeoutSeconds =
+    section.getOptionalNumber('waitTimeoutSeconds') ??
+    DEFAULT_CATALOG_CONFIG.waitTimeoutSeconds;
+  if (
+    !Number.isFinite(waitTimeoutSeconds) ||
+    waitTimeoutSeconds < 1 ||
+    waitTimeoutSeconds > 3600
+  ) {
     throw new Error(
       `tensorflow.catalog.waitTimeoutSeconds must be a number of seconds between 1 and 3600, got ${waitTimeoutSeconds}`,
     );
   }
-  const defaultLifecycle = section.getOptionalString('defaultLifecycle') ?? DEFAULT_CATALOG_CONFIG.defaultLifecycle;
+  const defaultLifecycle =
+    section.getOptionalString('defaultLifecycle') ??
+    DEFAULT_CATALOG_CONFIG.defaultLifecycle;
   if (!LIFECYCLE.test(defaultLifecycle)) {
     throw new Error(
       `tensorflow.catalog.defaultLifecycle "${defaultLifecycle}" is not a valid lifecycle; use e.g. "experimental", "production"`,
     );
   }
   const rhdhAiModelServerApi =
-    section.getOptionalBoolean('rhdh.aiModelServerApi') ?? DEFAULT_CATALOG_CONFIG.rhdhAiModelServerApi;
-  return { allowUserOwners, waitTimeoutSeconds, defaultLifecycle, rhdhAiModelServerApi };
+    section.getOptionalBoolean('rhdh.aiModelServerApi') ??
+    DEFAULT_CATALOG_CONFIG.rhdhAiModelServerApi;
+  return { waitTimeoutSeconds, defaultLifecycle, rhdhAiModelServerApi };
 }

@@ -16,7 +16,11 @@ export function levenshtein(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        prev[j] + 1,
+        cur[j - 1] + 1,
+        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }
@@ -24,14 +28,25 @@ export function levenshtein(a: string, b: string): number {
 }
 
 /** Up to `limit` refs closest to `wanted` (by name), close enough to be a plausible typo. */
-export function nearMatches(wanted: string, candidates: string[], limit = 3): string[] {
+export function nearMatches(
+  wanted: string,
+  candidates: string[],
+  limit = 3,
+): string[] {
   const w = parseEntityRef(wanted).name.toLocaleLowerCase('en-US');
   const scored = candidates
     .map(ref => {
       const name = parseEntityRef(ref).name.toLocaleLowerCase('en-US');
       const distance = levenshtein(w, name);
       const contains = name.includes(w) || w.includes(name);
-      return { ref, distance, ok: contains || distance <= Math.max(2, Math.floor(Math.max(w.length, name.length) / 3)) };
+      return {
+        ref,
+        distance,
+        ok:
+          contains ||
+          distance <=
+            Math.max(2, Math.floor(Math.max(w.length, name.length) / 3)),
+      };
     })
     .filter(s => s.ok)
     .sort((x, y) => x.distance - y.distance || x.ref.localeCompare(y.ref));
@@ -43,61 +58,55 @@ export interface VerifyOwnerOptions {
   credentials: BackstageCredentials;
   /** Normalised owner ref, e.g. `group:default/ml-platform`. */
   ownerRef: string;
-  allowUserOwners: boolean;
+  /** The one owner rule (`tensorflow.ownerKinds`), e.g. `['group']` or `['group', 'user']`. */
+  ownerKinds: readonly string[];
 }
 
+const KIND_NAMES: Record<string, string> = { group: 'Group', user: 'User' };
+
 /**
- * Checks that the owner exists in the catalog as a Group (or a User when allowed) and
- * returns its entity. An unknown owner gets an InputError that suggests near matches.
+ * Checks that the owner exists in the catalog as one of the allowed kinds (`tensorflow.ownerKinds`)
+ * and returns its entity. An unknown owner gets an InputError that suggests near matches.
  */
-export async function verifyOwner(options: VerifyOwnerOptions): Promise<Entity> {
-  const { catalog, credentials, ownerRef, allowUserOwners } = options;
+export async function verifyOwner(
+  options: VerifyOwnerOptions,
+): Promise<Entity> {
+  const { catalog, credentials, ownerRef } = options;
+  const kinds = options.ownerKinds.map(k => k.toLocaleLowerCase('en-US'));
   const kind = parseEntityRef(ownerRef).kind.toLocaleLowerCase('en-US');
-  const kinds = allowUserOwners ? ['group', 'user'] : ['group'];
   if (!kinds.includes(kind)) {
     throw new InputError(
-      `owner "${ownerRef}" is a ${kind}; owners must be ${allowUserOwners ? 'a Group or a User' : 'a Group (tensorflow.catalog.allowUserOwners is off)'}, e.g. "group:default/ml-platform"`,
+      `owner "${ownerRef}" is a ${kind}; owners must be one of: ${kinds.join(', ')} (tensorflow.ownerKinds), e.g. "group:default/ml-platform"`,
     );
   }
   const entity = await catalog.getEntityByRef(ownerRef, { credentials });
-  if (entity && kinds.includes(entity.kind.toLocaleLowerCase('en-US'))) return entity;
+  if (entity && kinds.includes(entity.kind.toLocaleLowerCase('en-US')))
+    return entity;
 
   const { items } = await catalog.getEntities(
     {
-      filter: { kind: allowUserOwners ? ['Group', 'User'] : ['Group'] },
+      filter: { kind: kinds.map(k => KIND_NAMES[k] ?? k) },
       fields: ['kind', 'metadata.namespace', 'metadata.name'],
     },
     { credentials },
   );
-  const candidates = items.map(e => stringifyEntityRef(e).toLocaleLowerCase('en-US'));
+  const candidates = items.map(e =>
+    stringifyEntityRef(e).toLocaleLowerCase('en-US'),
+  );
+  throw new InputError(
+    `owner "${ownerRef}" does not exist in the catalog.${missingOwnerHint(ownerRef, candidates, kinds)}`,
+  );
+}
+
+function missingOwnerHint(
+  ownerRef: string,
+  candidates: string[],
+  kinds: string[],
+): string {
   const suggestions = nearMatches(ownerRef, candidates);
-  const hint = suggestions.length > 0
-    ? ` Did you mean ${suggestions.map(s => `"${s}"`).join(' or ')}?`
-    : candidates.length > 0
-      ? ' Pick an existing group with the owner picker.'
-      : ' The catalog holds no groups yet: import your organisation first.';
-  throw new InputError(`owner "${ownerRef}" does not exist in the catalog.${hint}`);
+  if (suggestions.length > 0)
+    return ` Did you mean ${suggestions.map(s => `"${s}"`).join(' or ')}?`;
+  if (candidates.length > 0)
+    return ` Pick an existing ${kinds.join(' or ')} with the owner picker.`;
+  return ` The catalog holds no ${kinds.join(' or ')} entities yet: import your organisation first.`;
 }
-
-/**
- * Arguments of the injected initiator check; a subset of actions/access/authorize.ts
- * `AuthorizeInitiatorOptions` (module.ts adds `catalog` and `policy`).
- */
-export interface AuthorizeInitiatorArgs {
-  /** The initiator's own credentials. */
-  credentials: BackstageCredentials;
-  /** `ctx.user.ref` (undefined for service principals); never taken from template input. */
-  initiatorRef: string | undefined;
-  /** Full owner ref, verified to exist. */
-  owner: string;
-  /** Action id, named in the error. */
-  action: string;
-  /** The owner's catalog entity (already read by verifyOwner). */
-  ownerEntity: Entity;
-  /** The initiator's User entity when known. */
-  initiatorEntity?: Entity;
-}
-
-export type AuthorizeInitiator = (args: AuthorizeInitiatorArgs) => Promise<void>;
-
-

@@ -28,7 +28,11 @@ export interface ProvisioningRecordInput {
     /** `<namespace>/<name>` */
     serviceAccount: string;
     grants?: Record<string, string[]>;
-    identities?: { provider?: string; principal?: string; resources?: string[] };
+    identities?: {
+      provider?: string;
+      principal?: string;
+      resources?: string[];
+    };
     gitops?: GitOpsChangeRef;
   };
   serving?: {
@@ -67,27 +71,46 @@ function sortDeep(value: unknown): unknown {
   return value;
 }
 
-function gitopsRef(ref: GitOpsChangeRef | undefined): GitOpsChangeRef | undefined {
+function gitopsRef(
+  ref: GitOpsChangeRef | undefined,
+): GitOpsChangeRef | undefined {
   if (!ref || (!ref.branch && !ref.commit && !ref.url)) return undefined;
-  return { branch: ref.branch, commit: ref.commit, url: ref.url ? withoutCredentials(ref.url) : undefined };
+  return {
+    branch: ref.branch,
+    commit: ref.commit,
+    url: ref.url ? withoutCredentials(ref.url) : undefined,
+  };
 }
 
-function sortedGrants(grants: Record<string, string[]> | undefined): Record<string, string[]> | undefined {
+function sortedGrants(
+  grants: Record<string, string[]> | undefined,
+): Record<string, string[]> | undefined {
   if (!grants) return undefined;
-  return Object.fromEntries(Object.entries(grants).map(([g, s]) => [g, [...new Set(s)].sort()]));
+  return Object.fromEntries(
+    Object.entries(grants).map(([g, s]) => [g, [...new Set(s)].sort()]),
+  );
 }
 
 /** The record as an object with sorted keys (stable across retries and runs). */
-export function buildProvisioningRecord(input: ProvisioningRecordInput): Record<string, unknown> {
+export function buildProvisioningRecord(
+  input: ProvisioningRecordInput,
+): Record<string, unknown> {
   const { identity, serving } = input;
   return sortDeep({
     version: PROVISIONING_RECORD_VERSION,
-    project: { name: input.project.name, owner: input.project.owner, namespace: input.project.namespace },
+    project: {
+      name: input.project.name,
+      owner: input.project.owner,
+      namespace: input.project.namespace,
+    },
     provisionedBy: input.initiator,
     provisionedAt: input.provisionedAt,
     task: { id: input.taskId, url: input.taskUrl },
     repository: withoutCredentials(input.repoUrl),
-    catalog: { location: input.catalogLocation, entityRefs: [...input.entityRefs].sort() },
+    catalog: {
+      location: input.catalogLocation,
+      entityRefs: [...input.entityRefs].sort(),
+    },
     identity: identity
       ? {
           serviceAccount: identity.serviceAccount,
@@ -96,7 +119,9 @@ export function buildProvisioningRecord(input: ProvisioningRecordInput): Record<
             ? {
                 provider: identity.identities.provider,
                 principal: identity.identities.principal,
-                resources: identity.identities.resources ? [...identity.identities.resources].sort() : undefined,
+                resources: identity.identities.resources
+                  ? [...identity.identities.resources].sort()
+                  : undefined,
               }
             : undefined,
           gitops: gitopsRef(identity.gitops),
@@ -107,7 +132,9 @@ export function buildProvisioningRecord(input: ProvisioningRecordInput): Record<
           namespace: serving.namespace,
           restUrl: withoutCredentials(serving.restUrl),
           grpcUrl: serving.grpcUrl,
-          gatewayUrl: serving.gatewayUrl ? withoutCredentials(serving.gatewayUrl) : undefined,
+          gatewayUrl: serving.gatewayUrl
+            ? withoutCredentials(serving.gatewayUrl)
+            : undefined,
           gitops: gitopsRef(serving.gitops),
         }
       : undefined,
@@ -115,6 +142,8 @@ export function buildProvisioningRecord(input: ProvisioningRecordInput): Record<
 }
 
 /** JSON with sorted keys, two-space indent, trailing newline. */
-export function serialiseProvisioningRecord(input: ProvisioningRecordInput): string {
+export function serialiseProvisioningRecord(
+  input: ProvisioningRecordInput,
+): string {
   return `${JSON.stringify(buildProvisioningRecord(input), null, 2)}\n`;
 }

@@ -1,9 +1,11 @@
 import type { TemplateExample } from '@backstage/plugin-scaffolder-node';
 import yaml from 'yaml';
 
-export const examples: TemplateExample[] = [
+/** Built when the action is created, not when the module is loaded. */
+export const examples = (): TemplateExample[] => [
   {
-    description: 'First run: register the model project repository and the model (no serving yet).',
+    description:
+      'First run: register the model project repository and the model (no serving yet).',
     example: yaml.stringify({
       steps: [
         {
@@ -18,7 +20,9 @@ export const examples: TemplateExample[] = [
             model: {
               signature: {
                 name: 'serving_default',
-                inputs: [{ name: 'features', dtype: 'float32', shape: [-1, 30] }],
+                inputs: [
+                  { name: 'features', dtype: 'float32', shape: [-1, 30] },
+                ],
                 outputs: [{ name: 'score', dtype: 'float32', shape: [-1, 1] }],
               },
               smoke: { backend: 'cpu', device: 'cpu', p50Ms: 1.7 },
@@ -29,7 +33,8 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'After serving and identity: register the endpoint, its OpenAPI API and the service account too.',
+    description:
+      'After serving and identity: register the endpoint, its OpenAPI API and the service account too.',
     example: yaml.stringify({
       steps: [
         {
@@ -52,18 +57,33 @@ export const examples: TemplateExample[] = [
                 ],
                 outputs: [{ name: 'score', dtype: 'float32', shape: [-1, 1] }],
               },
-              smoke: { backend: 'cpu', device: 'CPU', p50Ms: 1.7, date: '2026-11-29T06:00:00.000Z' },
+              smoke: {
+                backend: 'cpu',
+                device: 'CPU',
+                p50Ms: 1.7,
+                date: '2026-11-29T06:00:00.000Z',
+              },
             },
             serving: {
               namespace: 'ml-fraud-detector',
-              restUrl: 'http://fraud-detector.ml-fraud-detector.svc.cluster.local:8501/v1/models/fraud-detector',
-              grpcUrl: 'fraud-detector.ml-fraud-detector.svc.cluster.local:8500',
-              gatewayUrl: 'https://models.example.com/fraud-detector/v1/models/fraud-detector',
+              restUrl:
+                'http://fraud-detector.ml-fraud-detector.svc.cluster.local:8501/v1/models/fraud-detector',
+              grpcUrl:
+                'fraud-detector.ml-fraud-detector.svc.cluster.local:8500',
+              gatewayUrl:
+                'https://models.example.com/fraud-detector/v1/models/fraud-detector',
               gitopsUrl: 'https://github.com/acme/ml-gitops/pull/42',
             },
             identity: {
-              serviceAccount: { namespace: 'ml-fraud-detector', name: 'fraud-detector-serving', ref: 'ml-fraud-detector/fraud-detector-serving' },
-              grants: { 'group:default/ml-platform': ['admin'], 'group:default/risk': ['predict'] },
+              serviceAccount: {
+                namespace: 'ml-fraud-detector',
+                name: 'fraud-detector-serving',
+                ref: 'ml-fraud-detector/fraud-detector-serving',
+              },
+              grants: {
+                'group:default/ml-platform': ['admin'],
+                'group:default/risk': ['predict'],
+              },
             },
           },
         },

@@ -29,17 +29,34 @@ const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
 const aiModelServerApiValidator: KindValidator = {
   async check(entity) {
     const spec = entity.spec as Record<string, unknown> | undefined;
-    const models = spec?.models as { available?: unknown; default?: unknown; discoverable?: unknown } | undefined;
+    const models = spec?.models as
+      | { available?: unknown; default?: unknown; discoverable?: unknown }
+      | undefined;
     const problems = [
-      !['backstage.io/v1alpha1', 'backstage.io/v1beta1'].includes(entity.apiVersion) && 'apiVersion',
+      !['backstage.io/v1alpha1', 'backstage.io/v1beta1'].includes(
+        entity.apiVersion,
+      ) && 'apiVersion',
       spec?.type !== 'ai-model-server' && 'spec.type',
-      ...(['lifecycle', 'owner', 'serverType', 'serverUrl'] as const).filter(k => !nonEmpty(spec?.[k])).map(k => `spec.${k}`),
-      spec?.apiEntityRef !== undefined && !nonEmpty(spec.apiEntityRef) && 'spec.apiEntityRef',
-      spec?.requiresApiKey !== undefined && typeof spec.requiresApiKey !== 'boolean' && 'spec.requiresApiKey',
-      models?.available !== undefined && !(Array.isArray(models.available) && models.available.every(nonEmpty)) && 'spec.models.available',
-      models?.default !== undefined && !nonEmpty(models.default) && 'spec.models.default',
+      ...(['lifecycle', 'owner', 'serverType', 'serverUrl'] as const)
+        .filter(k => !nonEmpty(spec?.[k]))
+        .map(k => `spec.${k}`),
+      spec?.apiEntityRef !== undefined &&
+        !nonEmpty(spec.apiEntityRef) &&
+        'spec.apiEntityRef',
+      spec?.requiresApiKey !== undefined &&
+        typeof spec.requiresApiKey !== 'boolean' &&
+        'spec.requiresApiKey',
+      models?.available !== undefined &&
+        !(
+          Array.isArray(models.available) && models.available.every(nonEmpty)
+        ) &&
+        'spec.models.available',
+      models?.default !== undefined &&
+        !nonEmpty(models.default) &&
+        'spec.models.default',
     ].filter(Boolean);
-    if (problems.length > 0) throw new Error(`"${problems[0]}" is not valid for an AiModelServerAPI`);
+    if (problems.length > 0)
+      throw new Error(`"${problems[0]}" is not valid for an AiModelServerAPI`);
     return true;
   },
 };
@@ -62,8 +79,11 @@ function describe(entity: Entity): string {
 export function fieldOf(message: string): string | undefined {
   const quoted = /^"([^"]+)" is not valid/.exec(message);
   if (quoted) return quoted[1];
-  const missing = /^\/?([\w/]*) must have required property '([^']+)'/.exec(message);
-  if (missing) return [...missing[1].split('/').filter(Boolean), missing[2]].join('.');
+  const missing = /^\/?([\w/]*) must have required property '([^']+)'/.exec(
+    message,
+  );
+  if (missing)
+    return [...missing[1].split('/').filter(Boolean), missing[2]].join('.');
   const pointer = /^\/([\w/]+) /.exec(message);
   if (pointer) return pointer[1].split('/').join('.');
   return undefined;
@@ -79,10 +99,13 @@ export async function validateEntities(entities: Entity[]): Promise<void> {
     try {
       const enforced = await policy.enforce(entity);
       if (!enforced) throw new Error('rejected by the entity policies');
-      const validator = kindValidators[String(entity.kind).toLocaleLowerCase('en-US')];
-      if (!validator) throw new Error(`kind "${entity.kind}" is not one this action writes`);
+      const validator =
+        kindValidators[String(entity.kind).toLocaleLowerCase('en-US')];
+      if (!validator)
+        throw new Error(`kind "${entity.kind}" is not one this action writes`);
       const ok = await validator.check(enforced);
-      if (!ok) throw new Error(`not a valid ${entity.apiVersion} ${entity.kind}`);
+      if (!ok)
+        throw new Error(`not a valid ${entity.apiVersion} ${entity.kind}`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const field = fieldOf(message);

@@ -1,4 +1,4 @@
-import { IstioOperator } from '@kubernetes-models/istio/install.istio.io/v1alpha1/IstioOperator';
+import { istioModels } from '../shared/kubernetesModels';
 import type { GatewayConfig } from './config';
 import { GROUPS_HEADER, PRINCIPAL_HEADER } from './manifests';
 
@@ -9,7 +9,10 @@ import { GROUPS_HEADER, PRINCIPAL_HEADER } from './manifests';
  */
 export interface EnvoyFileAccessLogProvider {
   name: string;
-  envoyFileAccessLog: { path: string; logFormat: { labels: Record<string, string> } };
+  envoyFileAccessLog: {
+    path: string;
+    logFormat: { labels: Record<string, string> };
+  };
 }
 
 /** Fields the log pipeline needs, as Envoy command operators (JSON log lines). */
@@ -31,35 +34,62 @@ export const ACCESS_LOG_FIELDS: Record<string, string> = {
 };
 
 /** Fields the platform's pipeline relies on; the validator refuses a provider without them. */
-export const REQUIRED_ACCESS_LOG_FIELDS = ['principal', 'groups', 'method', 'path', 'response_code'] as const;
+export const REQUIRED_ACCESS_LOG_FIELDS = [
+  'principal',
+  'groups',
+  'method',
+  'path',
+  'response_code',
+] as const;
 
-export function accessLogProvider(config: GatewayConfig): EnvoyFileAccessLogProvider {
+export function accessLogProvider(
+  config: GatewayConfig,
+): EnvoyFileAccessLogProvider {
   return {
     name: config.accessLogProvider,
-    envoyFileAccessLog: { path: '/dev/stdout', logFormat: { labels: { ...ACCESS_LOG_FIELDS } } },
+    envoyFileAccessLog: {
+      path: '/dev/stdout',
+      logFormat: { labels: { ...ACCESS_LOG_FIELDS } },
+    },
   };
 }
 
 const OPERATOR = /%[A-Z_]+(\([^()%]*\))?(:[0-9]+)?%/g;
 
 /** Structural check of the provider snippet (Istio's MeshConfig.ExtensionProvider.EnvoyFileAccessLogProvider). */
-export function validateAccessLogProvider(provider: EnvoyFileAccessLogProvider, expectedName?: string): void {
+export function validateAccessLogProvider(
+  provider: EnvoyFileAccessLogProvider,
+  expectedName?: string,
+): void {
   const fail = (m: string): never => {
     throw new Error(`access log provider: ${m}`);
   };
-  if (!/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(provider.name ?? '')) fail(`name "${provider.name}" is not a DNS-style name`);
-  if (expectedName !== undefined && provider.name !== expectedName) fail(`name "${provider.name}" differs from the configured "${expectedName}"`);
+  if (!/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(provider.name ?? ''))
+    fail(`name "${provider.name}" is not a DNS-style name`);
+  if (expectedName !== undefined && provider.name !== expectedName)
+    fail(
+      `name "${provider.name}" differs from the configured "${expectedName}"`,
+    );
   const log = provider.envoyFileAccessLog;
-  if (!log || typeof log.path !== 'string' || !log.path.startsWith('/')) fail('envoyFileAccessLog.path must be an absolute path');
+  if (!log || typeof log.path !== 'string' || !log.path.startsWith('/'))
+    fail('envoyFileAccessLog.path must be an absolute path');
   const labels = log.logFormat?.labels;
-  if (!labels || typeof labels !== 'object') fail('envoyFileAccessLog.logFormat.labels is required (JSON records)');
+  if (!labels || typeof labels !== 'object')
+    fail('envoyFileAccessLog.logFormat.labels is required (JSON records)');
   for (const [key, value] of Object.entries(labels)) {
-    if (!/^[a-z][a-z0-9_]*$/.test(key)) fail(`label "${key}" must be snake_case`);
-    if (typeof value !== 'string' || value.replace(OPERATOR, '').trim() !== '') {
-      fail(`label "${key}" must consist of Envoy command operators such as %REQ(:METHOD)%, got "${String(value)}"`);
+    if (!/^[a-z][a-z0-9_]*$/.test(key))
+      fail(`label "${key}" must be snake_case`);
+    if (
+      typeof value !== 'string' ||
+      value.replace(OPERATOR, '').trim() !== ''
+    ) {
+      fail(
+        `label "${key}" must consist of Envoy command operators such as %REQ(:METHOD)%, got "${String(value)}"`,
+      );
     }
   }
-  for (const required of REQUIRED_ACCESS_LOG_FIELDS) if (!(required in labels)) fail(`label "${required}" is required`);
+  for (const required of REQUIRED_ACCESS_LOG_FIELDS)
+    if (!(required in labels)) fail(`label "${required}" is required`);
 }
 
 /**
@@ -84,6 +114,9 @@ export function meshConfigSnippet(config: GatewayConfig): MeshConfigSnippet {
     spec: { meshConfig: { extensionProviders: [provider] } },
   };
   // The published IstioOperator schema covers type and metadata only; the provider is checked above.
-  new IstioOperator(snippet as unknown as ConstructorParameters<typeof IstioOperator>[0]).validate();
+  const { IstioOperator } = istioModels();
+  new IstioOperator(
+    snippet as unknown as ConstructorParameters<typeof IstioOperator>[0],
+  ).validate();
   return snippet;
 }

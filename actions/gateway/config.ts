@@ -39,7 +39,10 @@ export const GATEWAY_DEFAULTS: GatewayConfig = {
 };
 
 export class GatewayConfigError extends Error {
-  constructor(readonly key: string, detail: string) {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
     super(`Invalid configuration at tensorflow.gateway.${key}: ${detail}`);
     this.name = 'GatewayConfigError';
   }
@@ -54,10 +57,17 @@ function placeholdersIn(template: string): string[] {
   return [...template.matchAll(/\{[^{}]*\}/g)].map(m => m[0]);
 }
 
-function checkPlaceholders(key: string, template: string, allowed: string[]): void {
+function checkPlaceholders(
+  key: string,
+  template: string,
+  allowed: string[],
+): void {
   const unknown = placeholdersIn(template).filter(p => !allowed.includes(p));
   if (unknown.length > 0) {
-    throw new GatewayConfigError(key, `unknown placeholder(s) ${unknown.join(', ')}; use ${allowed.join(' ')}`);
+    throw new GatewayConfigError(
+      key,
+      `unknown placeholder(s) ${unknown.join(', ')}; use ${allowed.join(' ')}`,
+    );
   }
 }
 
@@ -66,17 +76,26 @@ function httpUrl(key: string, value: string, what: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new GatewayConfigError(key, `"${value.slice(0, 120)}" is not a URL; give ${what}`);
+    throw new GatewayConfigError(
+      key,
+      `"${value.slice(0, 120)}" is not a URL; give ${what}`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new GatewayConfigError(key, `"${value.slice(0, 120)}" must be an http(s) URL (${what})`);
+    throw new GatewayConfigError(
+      key,
+      `"${value.slice(0, 120)}" must be an http(s) URL (${what})`,
+    );
   }
   return value;
 }
 
 function noSpaceOrWildcard(key: string, value: string): string {
   if (value.trim() === '' || /[\s*]/.test(value)) {
-    throw new GatewayConfigError(key, `"${value.slice(0, 120)}" must be non-empty and contain no spaces or "*"`);
+    throw new GatewayConfigError(
+      key,
+      `"${value.slice(0, 120)}" must be non-empty and contain no spaces or "*"`,
+    );
   }
   return value;
 }
@@ -85,30 +104,58 @@ function noSpaceOrWildcard(key: string, value: string): string {
  * Validates a plain `tensorflow.gateway` object and fills in embedded defaults
  * (a dev issuer), so manifests are valid with no configuration at all.
  */
-export function parseGatewayConfig(raw: Record<string, unknown> | undefined): GatewayConfig {
+export function parseGatewayConfig(
+  raw: Record<string, unknown> | undefined,
+): GatewayConfig {
   const r = raw ?? {};
-  const known = ['issuer', 'jwksUri', 'audienceTemplate', 'groupsClaim', 'groupClaimValue', 'accessLogProvider', 'accessLogUrlTemplate'];
+  const known = [
+    'issuer',
+    'jwksUri',
+    'audienceTemplate',
+    'groupsClaim',
+    'groupClaimValue',
+    'accessLogProvider',
+    'accessLogUrlTemplate',
+  ];
   for (const k of Object.keys(r)) {
-    if (!known.includes(k)) throw new GatewayConfigError(k, `unknown key; known keys: ${known.join(', ')}`);
+    if (!known.includes(k))
+      throw new GatewayConfigError(
+        k,
+        `unknown key; known keys: ${known.join(', ')}`,
+      );
   }
   const str = (k: string): string | undefined => {
     const v = r[k];
     if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new GatewayConfigError(k, 'must be a string');
+    if (typeof v !== 'string')
+      throw new GatewayConfigError(k, 'must be a string');
     return v;
   };
   const issuerGiven = str('issuer');
-  const issuer = noSpaceOrWildcard('issuer', issuerGiven ?? GATEWAY_DEFAULTS.issuer);
-  const jwksDefault = issuerGiven !== undefined ? undefined : GATEWAY_DEFAULTS.jwksUri;
+  const issuer = noSpaceOrWildcard(
+    'issuer',
+    issuerGiven ?? GATEWAY_DEFAULTS.issuer,
+  );
+  const jwksDefault =
+    issuerGiven !== undefined ? undefined : GATEWAY_DEFAULTS.jwksUri;
   const jwks = str('jwksUri') ?? jwksDefault;
   if (jwks === undefined) {
-    throw new GatewayConfigError('jwksUri', 'is required when issuer is set: give the identity provider\'s JWKS URL');
+    throw new GatewayConfigError(
+      'jwksUri',
+      "is required when issuer is set: give the identity provider's JWKS URL",
+    );
   }
   const jwksUri = httpUrl('jwksUri', jwks, "the identity provider's JWKS URL");
 
-  const audienceTemplate = noSpaceOrWildcard('audienceTemplate', str('audienceTemplate') ?? GATEWAY_DEFAULTS.audienceTemplate);
+  const audienceTemplate = noSpaceOrWildcard(
+    'audienceTemplate',
+    str('audienceTemplate') ?? GATEWAY_DEFAULTS.audienceTemplate,
+  );
   checkPlaceholders('audienceTemplate', audienceTemplate, URL_PLACEHOLDERS);
-  if (!audienceTemplate.includes('{name}') && !audienceTemplate.includes('{namespace}')) {
+  if (
+    !audienceTemplate.includes('{name}') &&
+    !audienceTemplate.includes('{namespace}')
+  ) {
     throw new GatewayConfigError(
       'audienceTemplate',
       `"${audienceTemplate}" contains neither {name} nor {namespace}; every project needs its own audience, e.g. "tensorflow-serving/{namespace}"`,
@@ -117,23 +164,47 @@ export function parseGatewayConfig(raw: Record<string, unknown> | undefined): Ga
 
   const groupsClaim = str('groupsClaim') ?? GATEWAY_DEFAULTS.groupsClaim;
   if (!CLAIM.test(groupsClaim)) {
-    throw new GatewayConfigError('groupsClaim', `"${groupsClaim.slice(0, 80)}" must be a top-level claim name of letters, digits, "_" or "-"`);
+    throw new GatewayConfigError(
+      'groupsClaim',
+      `"${groupsClaim.slice(0, 80)}" must be a top-level claim name of letters, digits, "_" or "-"`,
+    );
   }
-  const groupClaimValue = str('groupClaimValue') ?? GATEWAY_DEFAULTS.groupClaimValue;
+  const groupClaimValue =
+    str('groupClaimValue') ?? GATEWAY_DEFAULTS.groupClaimValue;
   checkPlaceholders('groupClaimValue', groupClaimValue, GROUP_PLACEHOLDERS);
   if (placeholdersIn(groupClaimValue).length === 0) {
-    throw new GatewayConfigError('groupClaimValue', `"${groupClaimValue}" must contain {ref}, {name} or {namespace}`);
+    throw new GatewayConfigError(
+      'groupClaimValue',
+      `"${groupClaimValue}" must contain {ref}, {name} or {namespace}`,
+    );
   }
-  if (groupClaimValue.includes('*')) throw new GatewayConfigError('groupClaimValue', 'must not contain "*"');
+  if (groupClaimValue.includes('*'))
+    throw new GatewayConfigError('groupClaimValue', 'must not contain "*"');
 
-  const accessLogProvider = str('accessLogProvider') ?? GATEWAY_DEFAULTS.accessLogProvider;
+  const accessLogProvider =
+    str('accessLogProvider') ?? GATEWAY_DEFAULTS.accessLogProvider;
   if (!PROVIDER.test(accessLogProvider)) {
-    throw new GatewayConfigError('accessLogProvider', `"${accessLogProvider.slice(0, 80)}" must be a lowercase DNS-style name`);
+    throw new GatewayConfigError(
+      'accessLogProvider',
+      `"${accessLogProvider.slice(0, 80)}" must be a lowercase DNS-style name`,
+    );
   }
   const accessLogUrlTemplate = str('accessLogUrlTemplate');
   if (accessLogUrlTemplate !== undefined) {
-    checkPlaceholders('accessLogUrlTemplate', accessLogUrlTemplate, URL_PLACEHOLDERS);
-    httpUrl('accessLogUrlTemplate', accessLogUrlTemplate.split('{namespace}').join('ns').split('{name}').join('n'), 'a log search URL');
+    checkPlaceholders(
+      'accessLogUrlTemplate',
+      accessLogUrlTemplate,
+      URL_PLACEHOLDERS,
+    );
+    httpUrl(
+      'accessLogUrlTemplate',
+      accessLogUrlTemplate
+        .split('{namespace}')
+        .join('ns')
+        .split('{name}')
+        .join('n'),
+      'a log search URL',
+    );
   }
   return {
     issuer,
@@ -149,5 +220,7 @@ export function parseGatewayConfig(raw: Record<string, unknown> | undefined): Ga
 /** Reads and validates `tensorflow.gateway`; call once at backend start-up (module.ts). */
 export function readGatewayConfig(config: Config): GatewayConfig {
   const section = config.getOptionalConfig('tensorflow.gateway');
-  return parseGatewayConfig(section ? (section.get() as Record<string, unknown>) : undefined);
+  return parseGatewayConfig(
+    section ? (section.get() as Record<string, unknown>) : undefined,
+  );
 }

@@ -1,4 +1,10 @@
-export { GATEWAY_DEFAULTS, GatewayConfigError, parseGatewayConfig, readGatewayConfig, type GatewayConfig } from './config';
+export {
+  GATEWAY_DEFAULTS,
+  GatewayConfigError,
+  parseGatewayConfig,
+  readGatewayConfig,
+  type GatewayConfig,
+} from './config';
 export {
   GATEWAY_AREA,
   buildGatewayManifests,
@@ -10,5 +16,10 @@ export {
   type GatewayManifest,
   type GatewayWorkload,
 } from './manifests';
-export { accessLogProvider, meshConfigSnippet, validateAccessLogProvider, ACCESS_LOG_FIELDS } from './accesslog';
-export { ACCESS_LOG_URL_ANNOTATION, ACCESS_SCOPES_ANNOTATION, accessLogUrl, gatewayCatalogMetadata } from './visibility';
+export {
+  accessLogProvider,
+  meshConfigSnippet,
+  validateAccessLogProvider,
+  ACCESS_LOG_FIELDS,
+} from './accesslog';
+export { accessLogUrl } from './visibility';

@@ -4,7 +4,12 @@ import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/
 import { parse } from 'yaml';
 import { computeGrants } from '../access/grants';
 import { GATEWAY_DEFAULTS, parseGatewayConfig } from './config';
-import { POLICIES, grantableEverything, projectA, token } from './gateway.test.fixtures';
+import {
+  POLICIES,
+  grantableEverything,
+  projectA,
+  token,
+} from '../../test/support/gateway/fixtures';
 import {
   buildGatewayManifests,
   gatewayManifestFiles,
@@ -13,17 +18,24 @@ import {
   projectAudience,
   type GatewayManifest,
 } from './manifests';
-import { simulateRequest, type SimulatedRequest } from './simulate';
+import {
+  simulateRequest,
+  type SimulatedRequest,
+} from '../../test/support/gateway/simulate';
 
 const config = GATEWAY_DEFAULTS;
 const PROBE = 'group:default/probe';
 const A = '/v1/models/fraud-detector';
 const podLabels = gatewayWorkloadSelector(projectA);
 
-type Rule = NonNullable<NonNullable<AuthorizationPolicy['spec']>['rules']>[number];
+type Rule = NonNullable<
+  NonNullable<AuthorizationPolicy['spec']>['rules']
+>[number];
 
 function policies(manifests: GatewayManifest[]): AuthorizationPolicy[] {
-  return manifests.filter((m): m is AuthorizationPolicy => m.kind === 'AuthorizationPolicy');
+  return manifests.filter(
+    (m): m is AuthorizationPolicy => m.kind === 'AuthorizationPolicy',
+  );
 }
 function allowRulesOf(manifests: GatewayManifest[]): Rule[] {
   return policies(manifests)
@@ -31,24 +43,47 @@ function allowRulesOf(manifests: GatewayManifest[]): Rule[] {
     .flatMap(p => p.spec!.rules ?? []);
 }
 function groupsIn(rule: Rule): string[] {
-  return (rule.when ?? []).filter(w => w.key === 'request.auth.claims[groups]').flatMap(w => w.values ?? []);
+  return (rule.when ?? [])
+    .filter(w => w.key === 'request.auth.claims[groups]')
+    .flatMap(w => w.values ?? []);
 }
 /** method -> sorted paths, over the rules naming `claim`. */
-function routesFor(manifests: GatewayManifest[], claim: string): Record<string, string[]> {
+function routesFor(
+  manifests: GatewayManifest[],
+  claim: string,
+): Record<string, string[]> {
   const out: Record<string, Set<string>> = {};
-  for (const rule of allowRulesOf(manifests).filter(r => groupsIn(r).includes(claim))) {
+  for (const rule of allowRulesOf(manifests).filter(r =>
+    groupsIn(r).includes(claim),
+  )) {
     for (const { operation } of rule.to ?? []) {
-      for (const m of operation!.methods!) for (const p of operation!.paths!) (out[m] ??= new Set()).add(p);
+      for (const m of operation!.methods!)
+        for (const p of operation!.paths!) (out[m] ??= new Set()).add(p);
     }
   }
-  return Object.fromEntries(Object.entries(out).map(([m, s]) => [m, [...s].sort()]));
+  return Object.fromEntries(
+    Object.entries(out).map(([m, s]) => [m, [...s].sort()]),
+  );
 }
-function request(method: string, path: string, groups?: string[], aud = projectAudience(projectA, config)): SimulatedRequest {
-  return { namespace: projectA.namespace, workloadLabels: podLabels, method, path, ...(groups ? { token: token(aud, groups) } : {}) };
+function request(
+  method: string,
+  path: string,
+  groups?: string[],
+  aud = projectAudience(projectA, config),
+): SimulatedRequest {
+  return {
+    namespace: projectA.namespace,
+    workloadLabels: podLabels,
+    method,
+    path,
+    ...(groups ? { token: token(aud, groups) } : {}),
+  };
 }
 
 describe('buildGatewayManifests', () => {
-  const grants = computeGrants(POLICIES.default, projectA, { 'group:default/risk': ['predict'] });
+  const grants = computeGrants(POLICIES.default, projectA, {
+    'group:default/risk': ['predict'],
+  });
   const manifests = buildGatewayManifests(projectA, grants, config);
 
   it('produces RequestAuthentication, two DENY and one ALLOW policy and a Telemetry, all valid against the Istio schemas', () => {
@@ -76,7 +111,9 @@ describe('buildGatewayManifests', () => {
     ]);
     for (const f of files) {
       const obj = parse(f.content);
-      const Model = { AuthorizationPolicy, RequestAuthentication, Telemetry }[obj.kind as 'Telemetry'];
+      const Model = { AuthorizationPolicy, RequestAuthentication, Telemetry }[
+        obj.kind as 'Telemetry'
+      ];
       expect(() => new Model(obj).validate()).not.toThrow();
     }
     expect(files[0].content).toContain('request.auth.claims[groups]');
@@ -110,27 +147,56 @@ describe('buildGatewayManifests', () => {
 
   it('denies requests without a request principal and paths outside the model explicitly', () => {
     const [deny, outside] = policies(manifests);
-    expect(deny.spec).toEqual({ selector: { matchLabels: podLabels }, action: 'DENY', rules: [{ from: [{ source: { notRequestPrincipals: ['*'] } }] }] });
-    expect(outside.spec!.rules).toEqual([{ to: [{ operation: { notPaths: [A, `${A}/*`, `${A}:*`] } }] }]);
+    expect(deny.spec).toEqual({
+      selector: { matchLabels: podLabels },
+      action: 'DENY',
+      rules: [{ from: [{ source: { notRequestPrincipals: ['*'] } }] }],
+    });
+    expect(outside.spec!.rules).toEqual([
+      { to: [{ operation: { notPaths: [A, `${A}/*`, `${A}:*`] } }] },
+    ]);
   });
 
   it('enables access logging for the workload with the configured provider', () => {
-    const custom = parseGatewayConfig({ accessLogProvider: 'platform-json-log' });
+    const custom = parseGatewayConfig({
+      accessLogProvider: 'platform-json-log',
+    });
     const tel = buildGatewayManifests(projectA, grants, custom)[4] as Telemetry;
-    expect(tel.spec).toEqual({ selector: { matchLabels: podLabels }, accessLogging: [{ providers: [{ name: 'platform-json-log' }] }] });
+    expect(tel.spec).toEqual({
+      selector: { matchLabels: podLabels },
+      accessLogging: [{ providers: [{ name: 'platform-json-log' }] }],
+    });
   });
 
   it('groups match on the configured claim and value form', () => {
-    const custom = parseGatewayConfig({ ...GATEWAY_DEFAULTS, groupsClaim: 'roles', groupClaimValue: '{ref}' });
+    const custom = parseGatewayConfig({
+      ...GATEWAY_DEFAULTS,
+      groupsClaim: 'roles',
+      groupClaimValue: '{ref}',
+    });
     const rules = allowRulesOf(buildGatewayManifests(projectA, grants, custom));
-    expect(rules.flatMap(r => r.when!.filter(w => w.key === 'request.auth.claims[roles]').flatMap(w => w.values))).toEqual(
-      expect.arrayContaining(['group:default/risk', 'group:default/ml-platform']),
+    expect(
+      rules.flatMap(r =>
+        r
+          .when!.filter(w => w.key === 'request.auth.claims[roles]')
+          .flatMap(w => w.values),
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        'group:default/risk',
+        'group:default/ml-platform',
+      ]),
     );
   });
 
   it('refuses two groups that the token claim cannot tell apart', () => {
-    const g = computeGrants(POLICIES.default, projectA, { 'group:other/risk': ['predict'], 'group:default/risk': ['predict'] });
-    expect(() => buildGatewayManifests(projectA, g, config)).toThrow(/groupClaimValue/);
+    const g = computeGrants(POLICIES.default, projectA, {
+      'group:other/risk': ['predict'],
+      'group:default/risk': ['predict'],
+    });
+    expect(() => buildGatewayManifests(projectA, g, config)).toThrow(
+      /groupClaimValue/,
+    );
   });
 });
 
@@ -138,17 +204,39 @@ describe.each(Object.keys(POLICIES))('with the %s access policy', name => {
   const policy = grantableEverything(POLICIES[name]);
 
   it('no ALLOW rule lacks a request principal, this audience or a group; token-less requests are refused', () => {
-    const grants = computeGrants(policy, projectA, Object.fromEntries(Object.keys(policy.scopes).map(s => [`group:default/${s}-holders`, [s]])));
+    const grants = computeGrants(
+      policy,
+      projectA,
+      Object.fromEntries(
+        Object.keys(policy.scopes).map(s => [
+          `group:default/${s}-holders`,
+          [s],
+        ]),
+      ),
+    );
     const manifests = buildGatewayManifests(projectA, grants, config);
     const rules = allowRulesOf(manifests);
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) {
-      expect(rule.from).toEqual([{ source: { requestPrincipals: ['https://idp.dev.localhost/*'] } }]);
-      expect(rule.when).toContainEqual({ key: 'request.auth.audiences', values: ['tensorflow-serving/ml-fraud-detector'] });
+      expect(rule.from).toEqual([
+        { source: { requestPrincipals: ['https://idp.dev.localhost/*'] } },
+      ]);
+      expect(rule.when).toContainEqual({
+        key: 'request.auth.audiences',
+        values: ['tensorflow-serving/ml-fraud-detector'],
+      });
       expect(groupsIn(rule).length).toBe(1);
       for (const { operation } of rule.to!) {
         for (const p of operation!.paths!) {
-          expect(simulateRequest(manifests, request(operation!.methods![0], p.replace(/^\*/, A).replace('{*}', '1')))).toMatchObject({
+          expect(
+            simulateRequest(
+              manifests,
+              request(
+                operation!.methods![0],
+                p.replace(/^\*/, A).replace('{*}', '1'),
+              ),
+            ),
+          ).toMatchObject({
             allowed: false,
             reason: 'denied by fraud-detector-deny-anonymous',
           });
@@ -157,48 +245,96 @@ describe.each(Object.keys(POLICIES))('with the %s access policy', name => {
     }
   });
 
-  it.each(Object.keys(POLICIES[name].scopes))('scope %s yields exactly its routes and methods', scope => {
-    const grants = computeGrants(policy, projectA, { [PROBE]: [scope] });
-    const manifests = buildGatewayManifests(projectA, grants, config);
-    const expected: Record<string, Set<string>> = {};
-    for (const route of policy.scopes[scope].gateway.routes) {
-      for (const m of route.methods) for (const p of route.paths) istioPathsForRoute(projectA, `${A}${p}`).forEach(x => (expected[m] ??= new Set()).add(x));
-    }
-    expect(routesFor(manifests, 'probe')).toEqual(Object.fromEntries(Object.entries(expected).map(([m, s]) => [m, [...s].sort()])));
-  });
+  it.each(Object.keys(POLICIES[name].scopes))(
+    'scope %s yields exactly its routes and methods',
+    scope => {
+      const grants = computeGrants(policy, projectA, { [PROBE]: [scope] });
+      const manifests = buildGatewayManifests(projectA, grants, config);
+      const expected: Record<string, Set<string>> = {};
+      for (const route of policy.scopes[scope].gateway.routes) {
+        for (const m of route.methods)
+          for (const p of route.paths)
+            istioPathsForRoute(projectA, `${A}${p}`).forEach(x =>
+              (expected[m] ??= new Set()).add(x),
+            );
+      }
+      expect(routesFor(manifests, 'probe')).toEqual(
+        Object.fromEntries(
+          Object.entries(expected).map(([m, s]) => [m, [...s].sort()]),
+        ),
+      );
+    },
+  );
 
   it('a group without data-plane scopes is in no rule', () => {
-    const noRoutes = Object.keys(policy.scopes).filter(s => policy.scopes[s].gateway.routes.length === 0);
+    const noRoutes = Object.keys(policy.scopes).filter(
+      s => policy.scopes[s].gateway.routes.length === 0,
+    );
     // A grant row must name a scope (refused otherwise); nobody is not granted at all.
-    expect(() => computeGrants(policy, projectA, { 'group:default/nobody': [] })).toThrow(/no scope chosen/);
-    const grants = computeGrants(policy, projectA, noRoutes.length > 0 ? { [PROBE]: noRoutes } : {});
+    expect(() =>
+      computeGrants(policy, projectA, { 'group:default/nobody': [] }),
+    ).toThrow(/no scope chosen/);
+    const grants = computeGrants(
+      policy,
+      projectA,
+      noRoutes.length > 0 ? { [PROBE]: noRoutes } : {},
+    );
     const manifests = buildGatewayManifests(projectA, grants, config);
     for (const rule of allowRulesOf(manifests)) {
       expect(groupsIn(rule)).not.toContain('nobody');
       expect(groupsIn(rule)).not.toContain('probe');
     }
-    expect(simulateRequest(manifests, request('POST', `${A}:predict`, ['nobody', 'probe']))).toMatchObject({ allowed: false, status: 403 });
+    expect(
+      simulateRequest(
+        manifests,
+        request('POST', `${A}:predict`, ['nobody', 'probe']),
+      ),
+    ).toMatchObject({ allowed: false, status: 403 });
   });
 });
 
 describe('routes as Istio matches them', () => {
   it('expands the default scopes to explicit, version and label paths', () => {
-    const grants = computeGrants(POLICIES.default, projectA, { 'group:default/risk': ['predict'], 'group:default/audit': ['read-metadata'] });
+    const grants = computeGrants(POLICIES.default, projectA, {
+      'group:default/risk': ['predict'],
+      'group:default/audit': ['read-metadata'],
+    });
     const manifests = buildGatewayManifests(projectA, grants, config);
     expect(routesFor(manifests, 'risk')).toEqual({
-      POST: ['*:classify', '*:predict', '*:regress', `${A}:classify`, `${A}:predict`, `${A}:regress`],
+      POST: [
+        '*:classify',
+        '*:predict',
+        '*:regress',
+        `${A}:classify`,
+        `${A}:predict`,
+        `${A}:regress`,
+      ],
     });
     expect(routesFor(manifests, 'audit')).toEqual({
-      GET: [A, `${A}/labels/{*}`, `${A}/labels/{*}/metadata`, `${A}/metadata`, `${A}/versions/{*}`, `${A}/versions/{*}/metadata`],
+      GET: [
+        A,
+        `${A}/labels/{*}`,
+        `${A}/labels/{*}/metadata`,
+        `${A}/metadata`,
+        `${A}/versions/{*}`,
+        `${A}/versions/{*}/metadata`,
+      ],
     });
     // The owner's admin scope carries both route sets under the default policy ("unless the policy says so").
-    expect(Object.keys(routesFor(manifests, 'ml-platform')).sort()).toEqual(['GET', 'POST']);
+    expect(Object.keys(routesFor(manifests, 'ml-platform')).sort()).toEqual([
+      'GET',
+      'POST',
+    ]);
   });
 
   it('admits exactly the granted calls (simulated sidecar)', () => {
-    const grants = computeGrants(POLICIES.split, projectA, { 'group:default/risk': ['predict'], 'group:default/ops': ['deploy'] });
+    const grants = computeGrants(POLICIES.split, projectA, {
+      'group:default/risk': ['predict'],
+      'group:default/ops': ['deploy'],
+    });
     const manifests = buildGatewayManifests(projectA, grants, config);
-    const risk = (method: string, path: string) => simulateRequest(manifests, request(method, path, ['risk'])).allowed;
+    const risk = (method: string, path: string) =>
+      simulateRequest(manifests, request(method, path, ['risk'])).allowed;
     expect(risk('POST', `${A}:predict`)).toBe(true);
     expect(risk('POST', `${A}/versions/3:predict`)).toBe(true);
     expect(risk('POST', `${A}/labels/stable:predict`)).toBe(true);
@@ -208,8 +344,11 @@ describe('routes as Istio matches them', () => {
     expect(risk('POST', `${A}/versions/3:classify?x=:predict`)).toBe(false);
     expect(risk('GET', `${A}/metadata`)).toBe(false);
     expect(risk('GET', `${A}:predict`)).toBe(false);
-    expect(risk('POST', '/tensorflow.serving.PredictionService/Predict')).toBe(false);
-    const ops = (method: string, path: string) => simulateRequest(manifests, request(method, path, ['ops'])).allowed;
+    expect(risk('POST', '/tensorflow.serving.PredictionService/Predict')).toBe(
+      false,
+    );
+    const ops = (method: string, path: string) =>
+      simulateRequest(manifests, request(method, path, ['ops'])).allowed;
     expect(ops('GET', A)).toBe(true);
     expect(ops('GET', `${A}/versions/2`)).toBe(true);
     expect(ops('GET', `${A}/versions/2/metadata`)).toBe(false);
@@ -217,15 +356,29 @@ describe('routes as Istio matches them', () => {
   });
 
   it('refuses routes it cannot express safely', () => {
-    expect(() => istioPathsForRoute(projectA, '/v1/models/other:predict')).toThrow(/not under the model base path/);
-    expect(() => istioPathsForRoute(projectA, `${A}/*`)).toThrow(/must not contain/);
-    expect(() => istioPathsForRoute(projectA, `${A}:predict/x`)).toThrow(/single verb/);
+    expect(() =>
+      istioPathsForRoute(projectA, '/v1/models/other:predict'),
+    ).toThrow(/not under the model base path/);
+    expect(() => istioPathsForRoute(projectA, `${A}/*`)).toThrow(
+      /must not contain/,
+    );
+    expect(() => istioPathsForRoute(projectA, `${A}:predict/x`)).toThrow(
+      /single verb/,
+    );
   });
 
   it('with no data-plane grants at all the ALLOW policy has no rules and allows nothing', () => {
     const grants = computeGrants(POLICIES.narrow, projectA, {});
     const manifests = buildGatewayManifests(projectA, grants, config);
-    expect(policies(manifests)[2].spec).toEqual({ selector: { matchLabels: podLabels }, action: 'ALLOW' });
-    expect(simulateRequest(manifests, request('GET', `${A}/metadata`, ['ml-platform']))).toMatchObject({ allowed: false, reason: 'no ALLOW rule matched' });
+    expect(policies(manifests)[2].spec).toEqual({
+      selector: { matchLabels: podLabels },
+      action: 'ALLOW',
+    });
+    expect(
+      simulateRequest(
+        manifests,
+        request('GET', `${A}/metadata`, ['ml-platform']),
+      ),
+    ).toMatchObject({ allowed: false, reason: 'no ALLOW rule matched' });
   });
 });

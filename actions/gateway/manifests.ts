@@ -1,13 +1,21 @@
-import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
-import { RequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
-import { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry';
+import type { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
+import type { RequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
+import type { Telemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry';
 import { parseEntityRef } from '@backstage/catalog-model';
 import type { GatewayGrant, ProjectGrants } from '../access/grants';
 import { DEFAULT_PATH_TEMPLATE, ownedPathPattern } from '../gitops/config';
-import { manifestFiles, manifestYaml, type ManifestLike } from '../gitops/manifests';
+import {
+  manifestFiles,
+  manifestYaml,
+  type ManifestLike,
+} from '../gitops/manifests';
 import type { GitOpsFile } from '../gitops/types';
+import { istioModels } from '../shared/kubernetesModels';
 import type { ModelProject } from '../shared/naming';
-import { serverSelector } from '../serving/manifests';
+import {
+  modelServerSelector,
+  type ServingRuntime,
+} from '../shared/servingSelector';
 import type { GatewayConfig } from './config';
 
 export const GATEWAY_AREA = 'gateway';
@@ -15,41 +23,61 @@ export const GATEWAY_AREA = 'gateway';
 export const PRINCIPAL_HEADER = 'x-ml-principal';
 export const GROUPS_HEADER = 'x-ml-groups';
 
-export type GatewayManifest = RequestAuthentication | AuthorizationPolicy | Telemetry;
+export type GatewayManifest =
+  RequestAuthentication | AuthorizationPolicy | Telemetry;
 
 /** The serving spec type, taken from actions/serving's selector so the two cannot drift. */
-type ServingSpecLike = Parameters<typeof serverSelector>[1];
 
 export interface GatewayWorkload {
   /** Serving runtime; picks the same pod selector as actions/serving. Default `tfserving`. */
-  runtime?: ServingSpecLike['runtime'];
+  runtime?: ServingRuntime;
 }
 
-type Rule = NonNullable<NonNullable<AuthorizationPolicy['spec']>['rules']>[number];
+type Rule = NonNullable<
+  NonNullable<AuthorizationPolicy['spec']>['rules']
+>[number];
 
 /** Plain string replacement of `{key}` placeholders: values are data, never template source. */
-export function fillPlaceholders(template: string, values: Record<string, string>): string {
+export function fillPlaceholders(
+  template: string,
+  values: Record<string, string>,
+): string {
   let out = template;
-  for (const [key, value] of Object.entries(values)) out = out.split(`{${key}}`).join(value);
+  for (const [key, value] of Object.entries(values))
+    out = out.split(`{${key}}`).join(value);
   return out;
 }
 
-/** The pod labels of the project's model server: exactly actions/serving's `serverSelector`. */
-export function gatewayWorkloadSelector(project: ModelProject, workload: GatewayWorkload = {}): Record<string, string> {
-  const runtime = workload.runtime ?? 'tfserving';
-  // serverSelector reads only `runtime` from the spec.
-  return serverSelector(project, { runtime } as Pick<ServingSpecLike, 'runtime'> as ServingSpecLike);
+/** The pod labels of the project's model server: the same selector as the serving manifests. */
+export function gatewayWorkloadSelector(
+  project: ModelProject,
+  workload: GatewayWorkload = {},
+): Record<string, string> {
+  return modelServerSelector(project, workload.runtime ?? 'tfserving');
 }
 
 /** This project's token audience (config `audienceTemplate`, plain replacement). */
-export function projectAudience(project: ModelProject, config: GatewayConfig): string {
-  return fillPlaceholders(config.audienceTemplate, { namespace: project.namespace, name: project.name });
+export function projectAudience(
+  project: ModelProject,
+  config: GatewayConfig,
+): string {
+  return fillPlaceholders(config.audienceTemplate, {
+    namespace: project.namespace,
+    name: project.name,
+  });
 }
 
 /** The value a Backstage group ref has in the token's groups claim (config `groupClaimValue`). */
 export function groupClaimValue(group: string, config: GatewayConfig): string {
-  const ref = parseEntityRef(group, { defaultKind: 'group', defaultNamespace: 'default' });
-  return fillPlaceholders(config.groupClaimValue, { ref: group, namespace: ref.namespace, name: ref.name });
+  const ref = parseEntityRef(group, {
+    defaultKind: 'group',
+    defaultNamespace: 'default',
+  });
+  return fillPlaceholders(config.groupClaimValue, {
+    ref: group,
+    namespace: ref.namespace,
+    name: ref.name,
+  });
 }
 
 export function modelBasePath(project: ModelProject): string {
@@ -68,27 +96,51 @@ export function modelBasePath(project: ModelProject): string {
  *    never-matching string; the suffix is confined to this model by the
  *    `deny-outside-model` DENY policy built beside it.
  */
-export function istioPathsForRoute(project: ModelProject, route: string): string[] {
+export function istioPathsForRoute(
+  project: ModelProject,
+  route: string,
+): string[] {
   const base = modelBasePath(project);
-  if (route !== base && !route.startsWith(`${base}/`) && !route.startsWith(`${base}:`)) {
-    throw new Error(`gateway route "${route}" is not under the model base path ${base}`);
+  if (
+    route !== base &&
+    !route.startsWith(`${base}/`) &&
+    !route.startsWith(`${base}:`)
+  ) {
+    throw new Error(
+      `gateway route "${route}" is not under the model base path ${base}`,
+    );
   }
   const rel = route.slice(base.length);
-  if (/[*{}\s?#]/.test(rel)) throw new Error(`gateway route "${route}" must not contain *, {, }, ?, # or spaces`);
+  if (/[*{}\s?#]/.test(rel))
+    throw new Error(
+      `gateway route "${route}" must not contain *, {, }, ?, # or spaces`,
+    );
   if (rel === '') return [base, `${base}/versions/{*}`, `${base}/labels/{*}`];
-  if (rel.startsWith('/')) return [route, `${base}/versions/{*}${rel}`, `${base}/labels/{*}${rel}`];
+  if (rel.startsWith('/'))
+    return [route, `${base}/versions/{*}${rel}`, `${base}/labels/{*}${rel}`];
   if (/^:[A-Za-z0-9_.-]+$/.test(rel)) return [route, `*${rel}`];
-  throw new Error(`gateway route "${route}": a ":" route must be a single verb such as ":predict"`);
+  throw new Error(
+    `gateway route "${route}": a ":" route must be a single verb such as ":predict"`,
+  );
 }
 
 /** One Istio rule body per method set of a group's routes (paths expanded, de-duplicated, sorted). */
-function operationsOf(project: ModelProject, grant: GatewayGrant): Array<{ methods: string[]; paths: string[] }> {
-  const byMethods = new Map<string, { methods: string[]; paths: Set<string> }>();
+function operationsOf(
+  project: ModelProject,
+  grant: GatewayGrant,
+): Array<{ methods: string[]; paths: string[] }> {
+  const byMethods = new Map<
+    string,
+    { methods: string[]; paths: Set<string> }
+  >();
   for (const route of grant.routes) {
-    const methods = [...new Set(route.methods.map(m => m.toUpperCase()))].sort();
+    const methods = [
+      ...new Set(route.methods.map(m => m.toUpperCase())),
+    ].sort();
     const key = methods.join(',');
     const entry = byMethods.get(key) ?? { methods, paths: new Set<string>() };
-    for (const p of route.paths) istioPathsForRoute(project, p).forEach(x => entry.paths.add(x));
+    for (const p of route.paths)
+      istioPathsForRoute(project, p).forEach(x => entry.paths.add(x));
     byMethods.set(key, entry);
   }
   return [...byMethods.values()]
@@ -101,11 +153,17 @@ function operationsOf(project: ModelProject, grant: GatewayGrant): Array<{ metho
  * rule requires a verified request principal from the configured issuer, this
  * project's audience and the group in the token's groups claim.
  */
-export function allowRules(project: ModelProject, grants: Pick<ProjectGrants, 'gateway'>, config: GatewayConfig): Rule[] {
+export function allowRules(
+  project: ModelProject,
+  grants: Pick<ProjectGrants, 'gateway'>,
+  config: GatewayConfig,
+): Rule[] {
   const audience = projectAudience(project, config);
   const seen = new Map<string, string>();
   const rules: Rule[] = [];
-  for (const grant of [...grants.gateway].sort((a, b) => a.group.localeCompare(b.group))) {
+  for (const grant of [...grants.gateway].sort((a, b) =>
+    a.group.localeCompare(b.group),
+  )) {
     const claim = groupClaimValue(grant.group, config);
     const other = seen.get(claim);
     if (other !== undefined && other !== grant.group) {
@@ -120,7 +178,10 @@ export function allowRules(project: ModelProject, grants: Pick<ProjectGrants, 'g
         to: [{ operation: { methods: op.methods, paths: op.paths } }],
         when: [
           { key: 'request.auth.audiences', values: [audience] },
-          { key: `request.auth.claims[${config.groupsClaim}]`, values: [claim] },
+          {
+            key: `request.auth.claims[${config.groupsClaim}]`,
+            values: [claim],
+          },
         ],
       });
     }
@@ -155,11 +216,20 @@ export function buildGatewayManifests(
   gatewayConfig: GatewayConfig,
   workload: GatewayWorkload = {},
 ): GatewayManifest[] {
+  const { AuthorizationPolicy, RequestAuthentication, Telemetry } =
+    istioModels();
   const ns = project.namespace;
   const names = gatewayResourceNames(project);
   const selector = { matchLabels: gatewayWorkloadSelector(project, workload) };
-  const labels = { 'app.kubernetes.io/part-of': project.name, 'app.kubernetes.io/managed-by': 'backstage-scaffolder' };
-  const meta = (name: string) => ({ name, namespace: ns, labels: { ...labels } });
+  const labels = {
+    'app.kubernetes.io/part-of': project.name,
+    'app.kubernetes.io/managed-by': 'backstage-scaffolder',
+  };
+  const meta = (name: string) => ({
+    name,
+    namespace: ns,
+    labels: { ...labels },
+  });
   const base = modelBasePath(project);
   const rules = allowRules(project, grants, gatewayConfig);
 
@@ -184,20 +254,41 @@ export function buildGatewayManifests(
     }),
     new AuthorizationPolicy({
       metadata: meta(names.denyAnonymous),
-      spec: { selector, action: 'DENY', rules: [{ from: [{ source: { notRequestPrincipals: ['*'] } }] }] },
+      spec: {
+        selector,
+        action: 'DENY',
+        rules: [{ from: [{ source: { notRequestPrincipals: ['*'] } }] }],
+      },
     }),
     new AuthorizationPolicy({
       metadata: meta(names.denyOutsideModel),
-      spec: { selector, action: 'DENY', rules: [{ to: [{ operation: { notPaths: [base, `${base}/*`, `${base}:*`] } }] }] },
+      spec: {
+        selector,
+        action: 'DENY',
+        rules: [
+          {
+            to: [{ operation: { notPaths: [base, `${base}/*`, `${base}:*`] } }],
+          },
+        ],
+      },
     }),
     new AuthorizationPolicy({
       metadata: meta(names.allow),
       // An ALLOW policy without rules allows nothing: deny by default even when no group holds a data-plane scope.
-      spec: { selector, action: 'ALLOW', ...(rules.length > 0 ? { rules } : {}) },
+      spec: {
+        selector,
+        action: 'ALLOW',
+        ...(rules.length > 0 ? { rules } : {}),
+      },
     }),
     new Telemetry({
       metadata: meta(names.accessLog),
-      spec: { selector, accessLogging: [{ providers: [{ name: gatewayConfig.accessLogProvider }] }] },
+      spec: {
+        selector,
+        accessLogging: [
+          { providers: [{ name: gatewayConfig.accessLogProvider }] },
+        ],
+      },
     }),
   ];
   for (const m of manifests) m.validate();
@@ -215,10 +306,22 @@ export function gatewayManifestFiles(
   project: ModelProject,
   pathTemplate: string = DEFAULT_PATH_TEMPLATE,
 ): GitOpsFile[] {
-  return manifestFiles(manifests as unknown as ManifestLike[], project, GATEWAY_AREA, pathTemplate);
+  return manifestFiles(
+    manifests as unknown as ManifestLike[],
+    project,
+    GATEWAY_AREA,
+    pathTemplate,
+  );
 }
 
 /** The GitOps paths this area owns for a project (files there that we no longer generate are removed). */
-export function gatewayOwnedPaths(project: ModelProject, pathTemplate: string = DEFAULT_PATH_TEMPLATE): RegExp {
-  return ownedPathPattern(pathTemplate, { namespace: project.namespace, project: project.name, area: GATEWAY_AREA });
+export function gatewayOwnedPaths(
+  project: ModelProject,
+  pathTemplate: string = DEFAULT_PATH_TEMPLATE,
+): RegExp {
+  return ownedPathPattern(pathTemplate, {
+    namespace: project.namespace,
+    project: project.name,
+    area: GATEWAY_AREA,
+  });
 }

@@ -1,7 +1,8 @@
 import type { TemplateExample } from '@backstage/plugin-scaffolder-node';
 import yaml from 'yaml';
 
-export const examples: TemplateExample[] = [
+/** Built when the action is created, not when the module is loaded. */
+export const examples = (): TemplateExample[] => [
   {
     description:
       'First pass: team permissions, CODEOWNERS, ruleset and environments; outputs the numeric repository ids that pin the CI trust (OIDC subject left unchanged)',
@@ -22,7 +23,8 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'Second pass, after tensorflow:identity:provision created the cloud trust: variables and the OIDC subject claim',
+    description:
+      'Second pass, after tensorflow:identity:provision created the cloud trust: variables and the OIDC subject claim',
     example: yaml.stringify({
       steps: [
         {
@@ -40,7 +42,10 @@ export const examples: TemplateExample[] = [
               repositoryId: 1296269,
               repositoryOwnerId: 1,
               claimKeys: ['repository_owner_id', 'repository_id', 'context'],
-              variables: { AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/tensorflow/tfci-fraud-detector' },
+              variables: {
+                AWS_ROLE_ARN:
+                  'arn:aws:iam::123456789012:role/tensorflow/tfci-fraud-detector',
+              },
             },
           },
         },

@@ -12,7 +12,9 @@ export function reviewersFor(owner: string): string[] {
 /** Rejects changes that could escape the repository or carry nothing. */
 export function assertChange(change: GitOpsChange): void {
   if (!change.branch || change.branch.startsWith('-')) {
-    throw new Error(`GitOps branch "${change.branch}" is not a valid branch name`);
+    throw new Error(
+      `GitOps branch "${change.branch}" is not a valid branch name`,
+    );
   }
   if (change.files.length === 0) throw new Error('GitOps change has no files');
   const seen = new Set<string>();
@@ -24,9 +26,15 @@ export function assertChange(change: GitOpsChange): void {
       p.includes('\\') ||
       /[\0\n\t]/.test(p) ||
       path.posix.normalize(p) !== p ||
-      p.split('/').some(seg => seg === '..' || seg === '.' || seg === '' || seg === '.git')
+      p
+        .split('/')
+        .some(
+          seg => seg === '..' || seg === '.' || seg === '' || seg === '.git',
+        )
     ) {
-      throw new Error(`GitOps file path "${p}" must be a normalised relative path inside the repository`);
+      throw new Error(
+        `GitOps file path "${p}" must be a normalised relative path inside the repository`,
+      );
     }
     if (seen.has(p)) throw new Error(`GitOps change lists "${p}" twice`);
     seen.add(p);
@@ -41,5 +49,8 @@ export function commitMessage(change: GitOpsChange): string {
 /** Git's blob id for a text file (sha1 of "blob <size>\0<content>"), to compare without uploading. */
 export function gitBlobSha(content: string): string {
   const body = Buffer.from(content, 'utf8');
-  return createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
+  return createHash('sha1')
+    .update(`blob ${body.length}\0`)
+    .update(body)
+    .digest('hex');
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import type { GithubClient } from '../github/client';
+import type { GithubClient } from '../shared/github/client';
 import {
   claimCommitMessage,
   claimFromCommitMessage,
@@ -35,11 +35,16 @@ export class LocalClaimStore implements ClaimStore {
 
   async get(project: string): Promise<ProjectClaim | undefined> {
     // Reading never creates the repository (dry runs read claims too).
-    const entries = await fs.readdir(this.target.repoPath).catch(() => [] as string[]);
+    const entries = await fs
+      .readdir(this.target.repoPath)
+      .catch(() => [] as string[]);
     if (entries.length === 0) return undefined;
     const cwd = await this.target.ensureRepository();
     const ref = claimRef(project);
-    const found = await git(['rev-parse', '--verify', '-q', `${ref}^{commit}`], { cwd, okCodes: [1] });
+    const found = await git(
+      ['rev-parse', '--verify', '-q', `${ref}^{commit}`],
+      { cwd, okCodes: [1] },
+    );
     if (found.code !== 0) return undefined;
     const sha = found.stdout.trim();
     const body = (await git(['log', '-1', '--format=%B', sha], { cwd })).stdout;
@@ -51,16 +56,34 @@ export class LocalClaimStore implements ClaimStore {
     const ref = claimRef(claim.project);
     const existing = await this.get(claim.project);
     if (existing) return { created: false, claim: existing };
-    await git(['hash-object', '-t', 'tree', '-w', '--stdin'], { cwd, input: '' });
+    await git(['hash-object', '-t', 'tree', '-w', '--stdin'], {
+      cwd,
+      input: '',
+    });
     const commit = (
-      await git(['commit-tree', '--no-gpg-sign', EMPTY_TREE, '-m', claimCommitMessage(claim)], {
-        cwd,
-        env: this.target.identityEnv({ name: 'Backstage TensorFlow', email: 'tensorflow-scaffolder@backstage.local' }),
-      })
+      await git(
+        [
+          'commit-tree',
+          '--no-gpg-sign',
+          EMPTY_TREE,
+          '-m',
+          claimCommitMessage(claim),
+        ],
+        {
+          cwd,
+          env: this.target.identityEnv({
+            name: 'Backstage TensorFlow',
+            email: 'tensorflow-scaffolder@backstage.local',
+          }),
+        },
+      )
     ).stdout.trim();
     for (let attempt = 1; ; attempt++) {
       try {
-        await git(['update-ref', '-m', `claim ${claim.project}`, ref, commit, ZERO_OID], { cwd });
+        await git(
+          ['update-ref', '-m', `claim ${claim.project}`, ref, commit, ZERO_OID],
+          { cwd },
+        );
         return { created: true, claim };
       } catch (error) {
         // Lost the race (the ref now exists) or met another writer's lock: look again.
@@ -98,13 +121,26 @@ export class GithubClaimStore implements ClaimStore {
     const octokit = await this.options.client();
     let sha: string;
     try {
-      sha = (await octokit.rest.git.getRef({ owner, repo, ref: claimRef(project).replace(/^refs\//, '') })).data.object.sha;
+      sha = (
+        await octokit.rest.git.getRef({
+          owner,
+          repo,
+          ref: claimRef(project).replace(/^refs\//, ''),
+        })
+      ).data.object.sha;
     } catch (error) {
       if (status(error) === 404) return undefined;
       throw error;
     }
-    const commit = await octokit.rest.git.getCommit({ owner, repo, commit_sha: sha });
-    return claimFromCommitMessage(commit.data.message, `${owner}/${repo} ${claimRef(project)}`);
+    const commit = await octokit.rest.git.getCommit({
+      owner,
+      repo,
+      commit_sha: sha,
+    });
+    return claimFromCommitMessage(
+      commit.data.message,
+      `${owner}/${repo} ${claimRef(project)}`,
+    );
   }
 
   async create(claim: ProjectClaim): Promise<ClaimResult> {
@@ -112,8 +148,16 @@ export class GithubClaimStore implements ClaimStore {
     if (existing) return { created: false, claim: existing };
     const { owner, repo, baseBranch } = this.options;
     const octokit = await this.options.client();
-    const base = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${baseBranch}` });
-    const baseCommit = await octokit.rest.git.getCommit({ owner, repo, commit_sha: base.data.object.sha });
+    const base = await octokit.rest.git.getRef({
+      owner,
+      repo,
+      ref: `heads/${baseBranch}`,
+    });
+    const baseCommit = await octokit.rest.git.getCommit({
+      owner,
+      repo,
+      commit_sha: base.data.object.sha,
+    });
     const commit = await octokit.rest.git.createCommit({
       owner,
       repo,
@@ -122,7 +166,12 @@ export class GithubClaimStore implements ClaimStore {
       parents: [],
     });
     try {
-      await octokit.rest.git.createRef({ owner, repo, ref: claimRef(claim.project), sha: commit.data.sha });
+      await octokit.rest.git.createRef({
+        owner,
+        repo,
+        ref: claimRef(claim.project),
+        sha: commit.data.sha,
+      });
       return { created: true, claim };
     } catch (error) {
       if (status(error) !== 422) throw error;

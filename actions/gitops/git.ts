@@ -32,7 +32,20 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('GIT_')) env[key] = value;
   }
-  return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', ...extra };
+  return {
+    ...env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    LC_ALL: 'C',
+    ...extra,
+  };
+}
+
+/** The process exit code: 0 on success, the numeric code of a failed run, null when git did not run or was killed. */
+function exitCode(error: Error | null): number | null {
+  if (!error) return 0;
+  const code = (error as any).code;
+  return typeof code === 'number' ? code : null;
 }
 
 /** Runs the git CLI with execFile (never a shell). */
@@ -41,9 +54,14 @@ export function git(args: string[], options: GitOptions): Promise<GitResult> {
     const child = execFile(
       'git',
       args,
-      { cwd: options.cwd, env: cleanEnv(options.env), maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      {
+        cwd: options.cwd,
+        env: cleanEnv(options.env),
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
-        const code = error ? (typeof (error as any).code === 'number' ? (error as any).code : null) : 0;
+        const code = exitCode(error);
         if (code !== null && (code === 0 || options.okCodes?.includes(code))) {
           resolve({ stdout, code });
           return;
@@ -67,5 +85,7 @@ export function git(args: string[], options: GitOptions): Promise<GitResult> {
 /** True for failures caused by another writer holding one of git's lock files. */
 export function isLockContention(error: unknown): boolean {
   if (!(error instanceof GitError)) return false;
-  return /index\.lock|\.lock': File exists|cannot lock ref|Unable to create .*\.lock|but expected/i.test(error.stderr);
+  return /index\.lock|\.lock': File exists|cannot lock ref|Unable to create .*\.lock|but expected/i.test(
+    error.stderr,
+  );
 }

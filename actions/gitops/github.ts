@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { GithubClient } from '../github/client';
-import { commitToBranch } from '../github/commit';
+import type { GithubClient } from '../shared/github/client';
+import { commitToBranch } from '../shared/github/commit';
 import { assertChange, commitMessage } from './change';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from './types';
 
@@ -20,7 +20,9 @@ export interface GitHubGitOpsOptions {
 }
 
 function status(error: unknown): number | undefined {
-  return typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : undefined;
+  return typeof (error as { status?: unknown })?.status === 'number'
+    ? (error as { status: number }).status
+    : undefined;
 }
 
 /**
@@ -38,7 +40,12 @@ export class GitHubGitOpsTarget implements GitOpsTarget {
   }
 
   /** Where this target's repository is, for the claim store that lives beside the changes. */
-  get repository(): { client: () => Promise<GithubClient>; owner: string; repo: string; baseBranch: string } {
+  get repository(): {
+    client: () => Promise<GithubClient>;
+    owner: string;
+    repo: string;
+    baseBranch: string;
+  } {
     const { client, owner, repo, baseBranch } = this.options;
     return { client, owner, repo, baseBranch };
   }
@@ -50,7 +57,9 @@ export class GitHubGitOpsTarget implements GitOpsTarget {
     } catch (error) {
       // Another task created or moved the branch between our look-up and our write: look again once.
       if (status(error) === 422 || status(error) === 409) {
-        this.options.logger?.warn(`GitOps branch ${change.branch} changed concurrently; retrying once`);
+        this.options.logger?.warn(
+          `GitOps branch ${change.branch} changed concurrently; retrying once`,
+        );
         return this.proposeOnce(change);
       }
       throw error;
@@ -61,7 +70,11 @@ export class GitHubGitOpsTarget implements GitOpsTarget {
     const { owner, repo, baseBranch } = this.options;
     const octokit = await this.options.client();
 
-    const base = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${baseBranch}` });
+    const base = await octokit.rest.git.getRef({
+      owner,
+      repo,
+      ref: `heads/${baseBranch}`,
+    });
     const { commit, changed, branchExisted } = await commitToBranch(octokit, {
       owner,
       repo,
@@ -97,7 +110,9 @@ export class GitHubGitOpsTarget implements GitOpsTarget {
 
   private async ensurePullRequest(octokit: GithubClient, change: GitOpsChange) {
     const { owner, repo, baseBranch } = this.options;
-    const labels = [...new Set([...(this.options.labels ?? []), ...(change.labels ?? [])])];
+    const labels = [
+      ...new Set([...(this.options.labels ?? []), ...(change.labels ?? [])]),
+    ];
     const open = await octokit.rest.pulls.list({
       owner,
       repo,
@@ -108,7 +123,10 @@ export class GitHubGitOpsTarget implements GitOpsTarget {
     });
     const existing = open.data.find(p => p.head.ref === change.branch);
     if (existing) {
-      if (existing.title !== change.title || (existing.body ?? '') !== change.description) {
+      if (
+        existing.title !== change.title ||
+        (existing.body ?? '') !== change.description
+      ) {
         await octokit.rest.pulls.update({
           owner,
           repo,
@@ -120,7 +138,12 @@ export class GitHubGitOpsTarget implements GitOpsTarget {
       const have = new Set(existing.labels.map(l => l.name));
       const missing = labels.filter(l => !have.has(l));
       if (missing.length > 0) {
-        await octokit.rest.issues.addLabels({ owner, repo, issue_number: existing.number, labels: missing });
+        await octokit.rest.issues.addLabels({
+          owner,
+          repo,
+          issue_number: existing.number,
+          labels: missing,
+        });
       }
       // Reviewers are requested once, when the pull request is opened (re-requesting re-notifies).
       return { html_url: existing.html_url, number: existing.number };
@@ -134,7 +157,12 @@ export class GitHubGitOpsTarget implements GitOpsTarget {
       base: baseBranch,
     });
     if (labels.length > 0) {
-      await octokit.rest.issues.addLabels({ owner, repo, issue_number: created.data.number, labels });
+      await octokit.rest.issues.addLabels({
+        owner,
+        repo,
+        issue_number: created.data.number,
+        labels,
+      });
     }
     if (change.reviewers && change.reviewers.length > 0) {
       await octokit.rest.pulls.requestReviewers({

@@ -1,6 +1,12 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { GithubCredentialsProvider, ScmIntegrationRegistry } from '@backstage/integration';
-import { createGithubClient, parseGithubRepoUrl } from '../github/client';
+import type {
+  GithubCredentialsProvider,
+  ScmIntegrationRegistry,
+} from '@backstage/integration';
+import {
+  createGithubClient,
+  parseGithubRepoUrl,
+} from '../shared/github/client';
 import type { GitOpsConfig } from './config';
 import { GitHubGitOpsTarget } from './github';
 import { LocalGitOpsTarget } from './local';
@@ -9,7 +15,12 @@ import type { ClaimStore } from '../access/claims';
 import { GithubClaimStore, LocalClaimStore } from './claims';
 
 export * from './types';
-export { readGitOpsConfig, renderGitOpsPath, ownedPathPattern, DEFAULT_PATH_TEMPLATE } from './config';
+export {
+  readGitOpsConfig,
+  renderGitOpsPath,
+  ownedPathPattern,
+  DEFAULT_PATH_TEMPLATE,
+} from './config';
 export type { GitOpsConfig } from './config';
 export { LocalGitOpsTarget } from './local';
 export { GitHubGitOpsTarget } from './github';
@@ -18,7 +29,8 @@ export { GithubClaimStore, LocalClaimStore } from './claims';
 /** Project claims live in the GitOps repository, which every replica already shares. */
 export function createClaimStore(target: GitOpsTarget): ClaimStore {
   if (target instanceof LocalGitOpsTarget) return new LocalClaimStore(target);
-  if (target instanceof GitHubGitOpsTarget) return new GithubClaimStore(target.repository);
+  if (target instanceof GitHubGitOpsTarget)
+    return new GithubClaimStore(target.repository);
   throw new Error(`No project claim store for GitOps target "${target.kind}"`);
 }
 
@@ -31,10 +43,16 @@ export interface GitOpsTargetDeps {
 }
 
 /** Builds the configured GitOps target once, for module.ts to inject into actions. */
-export function createGitOpsTarget(config: GitOpsConfig, deps: GitOpsTargetDeps): GitOpsTarget {
+export function createGitOpsTarget(
+  config: GitOpsConfig,
+  deps: GitOpsTargetDeps,
+): GitOpsTarget {
   if (config.target === 'github') {
     const github = config.github!;
-    const { host, owner, repo } = parseGithubRepoUrl(github.repoUrl, deps.integrations);
+    const { host, owner, repo } = parseGithubRepoUrl(
+      github.repoUrl,
+      deps.integrations,
+    );
     return new GitHubGitOpsTarget({
       owner,
       repo,

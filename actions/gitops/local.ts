@@ -3,7 +3,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import lockfile from 'proper-lockfile';
 import { git, isLockContention } from './git';
 import type { GitOpsChange, GitOpsResult, GitOpsTarget } from './types';
 import { assertChange, commitMessage } from './change';
@@ -50,19 +49,37 @@ const LOCK_STALE_MS = 15_000;
  * then taken over, instead of blocking every later task. Updates still go through git's
  * compare-and-swap, so even a holder that lost its lock cannot overwrite another's commit.
  */
-async function withFileLock<T>(lockFile: string, timeoutMs: number, fn: () => Promise<T>, logger?: LoggerService): Promise<T> {
+async function withFileLock<T>(
+  lockFile: string,
+  timeoutMs: number,
+  fn: () => Promise<T>,
+  logger?: LoggerService,
+): Promise<T> {
   let release: () => Promise<void>;
   try {
+    const lockfile = await import('proper-lockfile'); // loaded by the first GitOps change, not at import
     release = await lockfile.lock(path.dirname(lockFile), {
       lockfilePath: lockFile,
       realpath: false,
       stale: LOCK_STALE_MS,
-      retries: { retries: 10_000, factor: 2, minTimeout: 25, maxTimeout: 1000, randomize: true, maxRetryTime: timeoutMs },
-      onCompromised: error => logger?.warn(`GitOps lock ${lockFile} was taken over while held: ${error.message}`),
+      retries: {
+        retries: 10_000,
+        factor: 2,
+        minTimeout: 25,
+        maxTimeout: 1000,
+        randomize: true,
+        maxRetryTime: timeoutMs,
+      },
+      onCompromised: error =>
+        logger?.warn(
+          `GitOps lock ${lockFile} was taken over while held: ${error.message}`,
+        ),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new Error(`GitOps repository is locked by another task (${lockFile}); try again later`);
+      throw new Error(
+        `GitOps repository is locked by another task (${lockFile}); try again later`,
+      );
     }
     throw error;
   }
@@ -106,8 +123,14 @@ export class LocalGitOpsTarget implements GitOpsTarget {
   }
 
   private async assertBranchName(branch: string) {
-    const { code } = await git(['check-ref-format', `refs/heads/${branch}`], { cwd: os.tmpdir(), okCodes: [1] });
-    if (code !== 0) throw new Error(`GitOps branch "${branch}" is not a valid git branch name`);
+    const { code } = await git(['check-ref-format', `refs/heads/${branch}`], {
+      cwd: os.tmpdir(),
+      okCodes: [1],
+    });
+    if (code !== 0)
+      throw new Error(
+        `GitOps branch "${branch}" is not a valid git branch name`,
+      );
   }
 
   /** Retries on git lock contention (e.g. index.lock or a ref lock held by a process outside our lock). */
@@ -118,7 +141,9 @@ export class LocalGitOpsTarget implements GitOpsTarget {
         return await fn();
       } catch (error) {
         if (!isLockContention(error) || attempt >= 6) throw error;
-        this.options.logger?.warn(`GitOps repository busy (attempt ${attempt}); retrying in ${delay}ms`);
+        this.options.logger?.warn(
+          `GitOps repository busy (attempt ${attempt}); retrying in ${delay}ms`,
+        );
         await sleep(delay);
         delay *= 2;
       }
@@ -129,33 +154,74 @@ export class LocalGitOpsTarget implements GitOpsTarget {
   async ensureRepository(): Promise<string> {
     const repo = this.repoPath;
     await fs.mkdir(repo, { recursive: true });
-    const probe = await git(['rev-parse', '--absolute-git-dir'], { cwd: repo, okCodes: [128] });
+    const probe = await git(['rev-parse', '--absolute-git-dir'], {
+      cwd: repo,
+      okCodes: [128],
+    });
     if (probe.code === 0) {
       const gitDir = probe.stdout.trim();
-      const top = await git(['rev-parse', '--is-bare-repository', '--show-toplevel'], { cwd: repo, okCodes: [128] });
+      const top = await git(
+        ['rev-parse', '--is-bare-repository', '--show-toplevel'],
+        { cwd: repo, okCodes: [128] },
+      );
       const lines = top.stdout.trim().split('\n');
-      const isOwnRepo = lines[0] === 'true' ? path.resolve(gitDir) === repo : path.resolve(lines[1] ?? '') === repo;
+      const isOwnRepo =
+        lines[0] === 'true'
+          ? path.resolve(gitDir) === repo
+          : path.resolve(lines[1] ?? '') === repo;
       if (isOwnRepo) return gitDir;
       // The folder sits inside some other repository: never commit there.
     }
     const entries = await fs.readdir(repo);
     if (entries.length > 0) {
-      throw new Error(`GitOps path ${repo} exists, is not empty and is not a git repository`);
+      throw new Error(
+        `GitOps path ${repo} exists, is not empty and is not a git repository`,
+      );
     }
     // Serialise initialisation across processes with a lock next to the folder.
-    return withFileLock(`${repo}.init.lock`, this.options.lockTimeoutMs ?? 60_000, async () => {
-      const again = await git(['rev-parse', '--absolute-git-dir'], { cwd: repo, okCodes: [128] });
-      if (again.code === 0 && (await fs.readdir(repo)).length > 0) return again.stdout.trim();
-      await git(['init', '-q', '-b', this.baseBranch], { cwd: repo });
-      const env = this.identityEnv({ name: 'Backstage TensorFlow', email: 'tensorflow-scaffolder@backstage.local' });
-      await git(['hash-object', '-t', 'tree', '-w', '--stdin'], { cwd: repo, input: '' });
-      const { stdout } = await git(
-        ['commit-tree', '--no-gpg-sign', EMPTY_TREE, '-m', 'Initialise GitOps repository'],
-        { cwd: repo, env },
-      );
-      await git(['update-ref', `refs/heads/${this.baseBranch}`, stdout.trim(), ZERO_OID], { cwd: repo });
-      return (await git(['rev-parse', '--absolute-git-dir'], { cwd: repo })).stdout.trim();
-    });
+    return withFileLock(
+      `${repo}.init.lock`,
+      this.options.lockTimeoutMs ?? 60_000,
+      async () => {
+        const again = await git(['rev-parse', '--absolute-git-dir'], {
+          cwd: repo,
+          okCodes: [128],
+        });
+        if (again.code === 0 && (await fs.readdir(repo)).length > 0)
+          return again.stdout.trim();
+        await git(['init', '-q', '-b', this.baseBranch], { cwd: repo });
+        const env = this.identityEnv({
+          name: 'Backstage TensorFlow',
+          email: 'tensorflow-scaffolder@backstage.local',
+        });
+        await git(['hash-object', '-t', 'tree', '-w', '--stdin'], {
+          cwd: repo,
+          input: '',
+        });
+        const { stdout } = await git(
+          [
+            'commit-tree',
+            '--no-gpg-sign',
+            EMPTY_TREE,
+            '-m',
+            'Initialise GitOps repository',
+          ],
+          { cwd: repo, env },
+        );
+        await git(
+          [
+            'update-ref',
+            `refs/heads/${this.baseBranch}`,
+            stdout.trim(),
+            ZERO_OID,
+          ],
+          { cwd: repo },
+        );
+        return (
+          await git(['rev-parse', '--absolute-git-dir'], { cwd: repo })
+        ).stdout.trim();
+      },
+    );
   }
 
   identityEnv(author: { name: string; email: string }): Record<string, string> {
@@ -171,10 +237,13 @@ export class LocalGitOpsTarget implements GitOpsTarget {
   }
 
   private async resolve(ref: string): Promise<string | undefined> {
-    const { stdout, code } = await git(['rev-parse', '--verify', '-q', `${ref}^{commit}`], {
-      cwd: this.repoPath,
-      okCodes: [1],
-    });
+    const { stdout, code } = await git(
+      ['rev-parse', '--verify', '-q', `${ref}^{commit}`],
+      {
+        cwd: this.repoPath,
+        okCodes: [1],
+      },
+    );
     return code === 0 ? stdout.trim() : undefined;
   }
 
@@ -182,20 +251,25 @@ export class LocalGitOpsTarget implements GitOpsTarget {
     const cwd = this.repoPath;
     const branchRef = `refs/heads/${change.branch}`;
     const head = await this.resolve(branchRef);
-    const parent = head ?? (await this.resolve(`refs/heads/${this.baseBranch}`));
+    const parent =
+      head ?? (await this.resolve(`refs/heads/${this.baseBranch}`));
     const url = `${pathToFileURL(cwd).href}#${change.branch}`;
 
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tf-gitops-index-'));
     try {
       const env = { GIT_INDEX_FILE: path.join(tmp, 'index') };
-      await git(parent ? ['read-tree', `${parent}^{tree}`] : ['read-tree', '--empty'], { cwd, env });
+      await git(
+        parent ? ['read-tree', `${parent}^{tree}`] : ['read-tree', '--empty'],
+        { cwd, env },
+      );
 
       const lines: string[] = [];
       const wanted = new Set(change.files.map(f => f.path));
       if (change.ownedPaths) {
         const listed = await git(['ls-files', '-z'], { cwd, env });
         for (const existing of listed.stdout.split('\0').filter(Boolean)) {
-          if (change.ownedPaths.test(existing) && !wanted.has(existing)) lines.push(`0 ${ZERO_OID}\t${existing}`);
+          if (change.ownedPaths.test(existing) && !wanted.has(existing))
+            lines.push(`0 ${ZERO_OID}\t${existing}`);
         }
       }
       // One hash-object for all blobs: contents are written to private temp files first.
@@ -206,28 +280,73 @@ export class LocalGitOpsTarget implements GitOpsTarget {
           return p;
         }),
       );
-      const hashed = (await git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { cwd, input: `${blobPaths.join('\n')}\n` }))
-        .stdout.trim()
+      const hashed = (
+        await git(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
+          cwd,
+          input: `${blobPaths.join('\n')}\n`,
+        })
+      ).stdout
+        .trim()
         .split('\n');
-      if (hashed.length !== change.files.length) throw new Error('git hash-object returned an unexpected number of ids');
-      change.files.forEach((file, i) => lines.push(`100644 ${hashed[i]}\t${file.path}`));
-      await git(['update-index', '--index-info'], { cwd, env, input: `${lines.join('\n')}\n` });
+      if (hashed.length !== change.files.length)
+        throw new Error('git hash-object returned an unexpected number of ids');
+      change.files.forEach((file, i) =>
+        lines.push(`100644 ${hashed[i]}\t${file.path}`),
+      );
+      await git(['update-index', '--index-info'], {
+        cwd,
+        env,
+        input: `${lines.join('\n')}\n`,
+      });
       const tree = (await git(['write-tree'], { cwd, env })).stdout.trim();
       const parentTree = parent
         ? (await git(['rev-parse', `${parent}^{tree}`], { cwd })).stdout.trim()
         : EMPTY_TREE;
 
       if (tree === parentTree && parent) {
-        if (!head) await git(['update-ref', branchRef, parent, ZERO_OID], { cwd });
-        return { target: 'local', branch: change.branch, commit: parent, url, changed: false };
+        if (!head)
+          await git(['update-ref', branchRef, parent, ZERO_OID], { cwd });
+        return {
+          target: 'local',
+          branch: change.branch,
+          commit: parent,
+          url,
+          changed: false,
+        };
       }
-      const args = ['commit-tree', '--no-gpg-sign', tree, '-m', commitMessage(change)];
+      const args = [
+        'commit-tree',
+        '--no-gpg-sign',
+        tree,
+        '-m',
+        commitMessage(change),
+      ];
       if (parent) args.splice(3, 0, '-p', parent);
-      const commit = (await git(args, { cwd, env: this.identityEnv(change.author) })).stdout.trim();
+      const commit = (
+        await git(args, { cwd, env: this.identityEnv(change.author) })
+      ).stdout.trim();
       // Compare-and-swap: fails if someone moved the branch since we read it.
-      await git(['update-ref', '-m', `tensorflow gitops: ${change.title}`, branchRef, commit, head ?? ZERO_OID], { cwd });
-      this.options.logger?.info(`Committed ${change.files.length} file(s) to ${branchRef} in ${cwd} (${commit})`);
-      return { target: 'local', branch: change.branch, commit, url, changed: true };
+      await git(
+        [
+          'update-ref',
+          '-m',
+          `tensorflow gitops: ${change.title}`,
+          branchRef,
+          commit,
+          head ?? ZERO_OID,
+        ],
+        { cwd },
+      );
+      this.options.logger?.info(
+        `Committed ${change.files.length} file(s) to ${branchRef} in ${cwd} (${commit})`,
+      );
+      return {
+        target: 'local',
+        branch: change.branch,
+        commit,
+        url,
+        changed: true,
+      };
     } finally {
       await fs.rm(tmp, { recursive: true, force: true });
     }

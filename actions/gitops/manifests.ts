@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { ModelProject } from '../shared/naming';
+import { comparePaths } from '../shared/sort';
 import { DEFAULT_PATH_TEMPLATE, renderGitOpsPath } from './config';
 import type { GitOpsFile } from './types';
 
@@ -11,12 +12,20 @@ export interface ManifestLike {
 
 function plain(manifest: ManifestLike): Record<string, unknown> {
   const withJson = manifest as { toJSON?: () => unknown };
-  return JSON.parse(JSON.stringify(typeof withJson.toJSON === 'function' ? withJson.toJSON() : manifest));
+  return JSON.parse(
+    JSON.stringify(
+      typeof withJson.toJSON === 'function' ? withJson.toJSON() : manifest,
+    ),
+  );
 }
 
 /** Serialises one manifest at the edge: sorted keys (stable diffs), no anchors, plain block style. */
 export function manifestYaml(manifest: ManifestLike): string {
-  return stringify(plain(manifest), { sortMapEntries: true, aliasDuplicateObjects: false, lineWidth: 0 });
+  return stringify(plain(manifest), {
+    sortMapEntries: true,
+    aliasDuplicateObjects: false,
+    lineWidth: 0,
+  });
 }
 
 /** One file per resource under the repository's path layout for one area of a project, sorted by path. */
@@ -37,5 +46,5 @@ export function manifestFiles(
       }),
       content: manifestYaml(m),
     }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    .sort(comparePaths);
 }

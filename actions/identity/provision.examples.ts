@@ -1,9 +1,11 @@
 import type { TemplateExample } from '@backstage/plugin-scaffolder-node';
 import yaml from 'yaml';
 
-export const examples: TemplateExample[] = [
+/** Built when the action is created, not when the module is loaded. */
+export const examples = (): TemplateExample[] => [
   {
-    description: 'Provision the service account, RBAC and workload identity of a model project owned by a group',
+    description:
+      'Provision the service account, RBAC and workload identity of a model project owned by a group',
     example: yaml.stringify({
       steps: [
         {
@@ -13,14 +15,17 @@ export const examples: TemplateExample[] = [
           input: {
             name: 'fraud-detector',
             owner: 'group:default/ml-platform',
-            grants: { 'group:default/risk-analytics': ['predict', 'read-metadata'] },
+            grants: {
+              'group:default/risk-analytics': ['predict', 'read-metadata'],
+            },
           },
         },
       ],
     }),
   },
   {
-    description: 'Also trust the model repository’s GitHub Actions (numeric ids from tensorflow:github:configure)',
+    description:
+      'Also trust the model repository’s GitHub Actions (numeric ids from tensorflow:github:configure)',
     example: yaml.stringify({
       steps: [
         {
@@ -30,7 +35,12 @@ export const examples: TemplateExample[] = [
           input: {
             name: 'fraud-detector',
             owner: 'group:default/ml-platform',
-            repository: { owner: 'acme', name: 'fraud-detector', id: 74, ownerId: 65 },
+            repository: {
+              owner: 'acme',
+              name: 'fraud-detector',
+              id: 74,
+              ownerId: 65,
+            },
           },
         },
       ],

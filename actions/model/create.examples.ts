@@ -1,9 +1,11 @@
 import type { TemplateExample } from '@backstage/plugin-scaffolder-node';
 import yaml from 'yaml';
 
-export const examples: TemplateExample[] = [
+/** Built when the action is created, not when the module is loaded. */
+export const examples = (): TemplateExample[] => [
   {
-    description: 'Create a model project from the packaged skeleton at the workspace root',
+    description:
+      'Create a model project from the packaged skeleton at the workspace root',
     example: yaml.stringify({
       steps: [
         {

@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import type { RuntimeOptions } from 'handlebars';
 import { InputError, ConflictError } from '@backstage/errors';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import type { JsonObject } from '@backstage/types';
+import { lazy } from '../shared/lazy';
 
 /** A file of a rendered skeleton, relative to the target folder. */
 export interface RenderedFile {
@@ -19,16 +20,32 @@ const TEMPLATE_SUFFIX = '.hbs';
  * escaping (we render code and YAML), only the built-in block helpers, and no access
  * to prototype properties. Values are passed as data and never compiled.
  */
-const handlebars = Handlebars.create();
-// `json` quotes a value as a JSON literal, which is also a valid YAML and Python string:
-// skeletons use it wherever a value lands in structured text, so a value can never add keys.
-handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value ?? null));
-handlebars.unregisterHelper('log');
-handlebars.unregisterHelper('lookup');
+const handlebars = lazy(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const instance = (
+    require('handlebars') as typeof import('handlebars')
+  ).create();
+  // `json` quotes a value as a JSON literal, which is also a valid YAML and Python string:
+  // skeletons use it wherever a value lands in structured text, so a value can never add keys.
+  instance.registerHelper('json', (value: unknown) =>
+    JSON.stringify(value ?? null),
+  );
+  instance.unregisterHelper('log');
+  instance.unregisterHelper('lookup');
+  return instance;
+});
 const compileOptions: CompileOptions = {
   strict: true,
   noEscape: true,
-  knownHelpers: { if: true, unless: true, each: true, with: true, json: true, log: false, lookup: false },
+  knownHelpers: {
+    if: true,
+    unless: true,
+    each: true,
+    with: true,
+    json: true,
+    log: false,
+    lookup: false,
+  },
   knownHelpersOnly: true,
 };
 const runtimeOptions: RuntimeOptions = {
@@ -36,9 +53,13 @@ const runtimeOptions: RuntimeOptions = {
   allowProtoPropertiesByDefault: false,
 };
 
-export function renderString(source: string, values: JsonObject, where: string): string {
+export function renderString(
+  source: string,
+  values: JsonObject,
+  where: string,
+): string {
   try {
-    return handlebars.compile(source, compileOptions)(values, runtimeOptions);
+    return handlebars().compile(source, compileOptions)(values, runtimeOptions);
   } catch (e) {
     const message = (e as Error).message;
     const missing = /^"?([^"\s]+)"? not defined in/.exec(message);
@@ -47,14 +68,20 @@ export function renderString(source: string, values: JsonObject, where: string):
         `${where} uses the value "${missing[1]}", which was not given: add "${missing[1]}" to the action's "values" input`,
       );
     }
-    throw new InputError(`${where} could not be rendered: ${message.split('\n')[0]}`);
+    throw new InputError(
+      `${where} could not be rendered: ${message.split('\n')[0]}`,
+    );
   }
 }
 
 /** Renders one relative path, segment by segment, refusing anything that would leave the target. */
 export function renderPath(relativePath: string, values: JsonObject): string {
   const segments = relativePath.split(/[\\/]/).map(segment => {
-    const rendered = renderString(segment, values, `the file name "${relativePath}"`);
+    const rendered = renderString(
+      segment,
+      values,
+      `the file name "${relativePath}"`,
+    );
     if (
       rendered === '' ||
       rendered === '.' ||
@@ -71,7 +98,9 @@ export function renderPath(relativePath: string, values: JsonObject): string {
 }
 
 async function walk(dir: string, prefix = ''): Promise<string[]> {
-  const entries = await fs.readdir(path.join(dir, prefix), { withFileTypes: true });
+  const entries = await fs.readdir(path.join(dir, prefix), {
+    withFileTypes: true,
+  });
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
@@ -83,7 +112,10 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
 }
 
 /** Renders a skeleton folder in memory: `.hbs` files are templates, everything else is copied byte for byte. */
-export async function renderSkeleton(skeletonDir: string, values: JsonObject): Promise<RenderedFile[]> {
+export async function renderSkeleton(
+  skeletonDir: string,
+  values: JsonObject,
+): Promise<RenderedFile[]> {
   const files: RenderedFile[] = [];
   for (const rel of await walk(skeletonDir)) {
     const source = path.join(skeletonDir, rel);
@@ -91,16 +123,30 @@ export async function renderSkeleton(skeletonDir: string, values: JsonObject): P
     const executable = (stat.mode & 0o111) !== 0;
     if (rel.endsWith(TEMPLATE_SUFFIX)) {
       const target = renderPath(rel.slice(0, -TEMPLATE_SUFFIX.length), values);
-      const text = renderString(await fs.readFile(source, 'utf8'), values, `the file "${rel}"`);
-      files.push({ path: target, content: Buffer.from(text, 'utf8'), executable });
+      const text = renderString(
+        await fs.readFile(source, 'utf8'),
+        values,
+        `the file "${rel}"`,
+      );
+      files.push({
+        path: target,
+        content: Buffer.from(text, 'utf8'),
+        executable,
+      });
     } else {
-      files.push({ path: renderPath(rel, values), content: await fs.readFile(source), executable });
+      files.push({
+        path: renderPath(rel, values),
+        content: await fs.readFile(source),
+        executable,
+      });
     }
   }
   const seen = new Set<string>();
   for (const file of files) {
     if (seen.has(file.path)) {
-      throw new InputError(`two skeleton files render to the same path "${file.path}"; give the values distinct names`);
+      throw new InputError(
+        `two skeleton files render to the same path "${file.path}"; give the values distinct names`,
+      );
     }
     seen.add(file.path);
   }
@@ -132,7 +178,8 @@ export async function writeRendered(
     const absolute = resolveSafeChildPath(targetDir, file.path);
     const existing = await readIfExists(absolute);
     const unchanged = existing !== undefined && existing.equals(file.content);
-    if (existing !== undefined && !unchanged && !options.overwrite) conflicts.push(file.path);
+    if (existing !== undefined && !unchanged && !options.overwrite)
+      conflicts.push(file.path);
     plan.push({ file, absolute, unchanged });
   }
   if (conflicts.length > 0) {
@@ -148,7 +195,9 @@ export async function writeRendered(
       continue;
     }
     await fs.mkdir(path.dirname(absolute), { recursive: true });
-    await fs.writeFile(absolute, file.content, { mode: file.executable ? 0o755 : 0o644 });
+    await fs.writeFile(absolute, file.content, {
+      mode: file.executable ? 0o755 : 0o644,
+    });
     written.push(file.path);
   }
   return { written, unchanged };
@@ -157,7 +206,10 @@ export async function writeRendered(
 export async function listSkeletons(skeletonsDir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(skeletonsDir, { withFileTypes: true });
-    return entries.filter(e => e.isDirectory()).map(e => e.name).sort();
+    return entries
+      .filter(e => e.isDirectory())
+      .map(e => e.name)
+      .sort();
   } catch {
     return [];
   }
@@ -177,11 +229,15 @@ export async function resolveSkeleton(
     try {
       dir = resolveSafeChildPath(options.workspacePath, skeleton);
     } catch {
-      throw new InputError(`skeleton "${skeleton.slice(0, 80)}" is outside the workspace; give a path inside it or a skeleton name`);
+      throw new InputError(
+        `skeleton "${skeleton.slice(0, 80)}" is outside the workspace; give a path inside it or a skeleton name`,
+      );
     }
     const stat = await fs.stat(dir).catch(() => undefined);
     if (!stat?.isDirectory()) {
-      throw new InputError(`skeleton "${skeleton.slice(0, 80)}" is not a folder in the workspace; give a workspace folder or the name of a packaged skeleton`);
+      throw new InputError(
+        `skeleton "${skeleton.slice(0, 80)}" is not a folder in the workspace; give a workspace folder or the name of a packaged skeleton`,
+      );
     }
     return dir;
   }

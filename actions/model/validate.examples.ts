@@ -1,15 +1,29 @@
 import type { TemplateExample } from '@backstage/plugin-scaffolder-node';
 import yaml from 'yaml';
 
-export const examples: TemplateExample[] = [
+/** Built when the action is created, not when the module is loaded. */
+export const examples = (): TemplateExample[] => [
   {
-    description: 'Smoke-test the starter model in the new project (model/), any device',
+    description:
+      'Smoke-test the starter model in the new project (model/), any device',
     example: yaml.stringify({
-      steps: [{ id: 'validate', action: 'tensorflow:model:validate', name: 'Validate model', input: { name: 'fraud-detector', owner: 'group:default/ml-platform', modelPath: 'model' } }],
+      steps: [
+        {
+          id: 'validate',
+          action: 'tensorflow:model:validate',
+          name: 'Validate model',
+          input: {
+            name: 'fraud-detector',
+            owner: 'group:default/ml-platform',
+            modelPath: 'model',
+          },
+        },
+      ],
     }),
   },
   {
-    description: 'CPU only, 10 runs, a latency budget, explicit input and an expected probability range',
+    description:
+      'CPU only, 10 runs, a latency budget, explicit input and an expected probability range',
     example: yaml.stringify({
       steps: [
         {

@@ -17,8 +17,12 @@ import { ConfigReader } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { ScmIntegrations } from '@backstage/integration';
 import { usePrism } from '../../test/support/prism';
-import { createGithubClient } from '../github/client';
-import { gitBlobSha, planTree, type ExistingEntry } from '../github/commit';
+import { createGithubClient } from '../shared/github/client';
+import {
+  gitBlobSha,
+  planTree,
+  type ExistingEntry,
+} from '../shared/github/commit';
 import { GithubRepositoryPublisher, readRepositoryFiles } from './github';
 
 const prism = usePrism();
@@ -26,7 +30,10 @@ const R = '/repos/acme/fraud-detector';
 const author = { name: 'alice', email: 'alice@users.backstage.local' };
 const SHA = /[0-9a-f]{40}/g;
 
-type Steering = { routes: Record<string, string>; refs?: Record<string, string> };
+type Steering = {
+  routes: Record<string, string>;
+  refs?: Record<string, string>;
+};
 
 function integrations() {
   return ScmIntegrations.fromConfig(
@@ -34,14 +41,21 @@ function integrations() {
       integrations: {
         github: [
           { host: 'github.com', apiBaseUrl: prism.url, token: 'test-token' },
-          { host: 'ghe.example.com', apiBaseUrl: prism.url, token: 'test-token' },
+          {
+            host: 'ghe.example.com',
+            apiBaseUrl: prism.url,
+            token: 'test-token',
+          },
         ],
       },
     }),
   );
 }
 
-function publisher(steer: Steering = { routes: {} }, visibility?: 'private' | 'public' | 'internal') {
+function publisher(
+  steer: Steering = { routes: {} },
+  visibility?: 'private' | 'public' | 'internal',
+) {
   const regs = integrations();
   return new GithubRepositoryPublisher({
     integrations: regs,
@@ -49,13 +63,20 @@ function publisher(steer: Steering = { routes: {} }, visibility?: 'private' | 'p
     getClient: async target => {
       const octokit = await createGithubClient(target, {
         integrations: regs,
-        octokitOptions: { request: { fetch: prism.fetch }, throttle: { enabled: false }, retry: { enabled: false } },
+        octokitOptions: {
+          request: { fetch: prism.fetch },
+          throttle: { enabled: false },
+          retry: { enabled: false },
+        },
       });
       // TEST-only steering of Prism's canned answers.
       octokit.hook.before('request', options => {
         const route = `${options.method} ${options.url}`;
         let prefer = steer.routes[route];
-        if (route === 'GET /repos/{owner}/{repo}/git/ref/{ref}' && steer.refs?.[String(options.ref)]) {
+        if (
+          route === 'GET /repos/{owner}/{repo}/git/ref/{ref}' &&
+          steer.refs?.[String(options.ref)]
+        ) {
           prefer = steer.refs[String(options.ref)];
         }
         if (prefer) options.headers = { ...options.headers, prefer };
@@ -70,17 +91,29 @@ beforeAll(() => {
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'repo-github-'));
   fs.mkdirSync(path.join(workspace, 'model'), { recursive: true });
   fs.mkdirSync(path.join(workspace, '.git'));
-  fs.writeFileSync(path.join(workspace, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+  fs.writeFileSync(
+    path.join(workspace, '.git', 'HEAD'),
+    'ref: refs/heads/main\n',
+  );
   fs.writeFileSync(path.join(workspace, 'README.md'), '# fraud-detector\n');
-  fs.writeFileSync(path.join(workspace, 'model', 'weights.bin'), Buffer.from([0, 255, 1, 254, 0x89, 0x50, 0x4e, 0x47]));
-  fs.writeFileSync(path.join(workspace, 'run.sh'), '#!/bin/sh\necho serve\n', { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(workspace, 'model', 'weights.bin'),
+    Buffer.from([0, 255, 1, 254, 0x89, 0x50, 0x4e, 0x47]),
+  );
+  fs.writeFileSync(path.join(workspace, 'run.sh'), '#!/bin/sh\necho serve\n', {
+    mode: 0o755,
+  });
 });
 afterAll(() => fs.rmSync(workspace, { recursive: true, force: true }));
 beforeEach(() => prism.clear());
 
 const calls = () => prism.calls().map(c => c.replace(SHA, '<sha>'));
-const body = (method: string, p: string) => prism.requests.find(r => r.method === method && r.path === p)?.body as any;
-const bodies = (method: string, p: string) => prism.requests.filter(r => r.method === method && r.path === p).map(r => r.body as any);
+const body = (method: string, p: string) =>
+  prism.requests.find(r => r.method === method && r.path === p)?.body as any;
+const bodies = (method: string, p: string) =>
+  prism.requests
+    .filter(r => r.method === method && r.path === p)
+    .map(r => r.body as any);
 
 describe('readRepositoryFiles and planTree (pure, checked against git)', () => {
   it('reads every file as bytes with its git mode, without .git', async () => {
@@ -90,18 +123,29 @@ describe('readRepositoryFiles and planTree (pure, checked against git)', () => {
       ['model/weights.bin', '100644'],
       ['run.sh', '100755'],
     ]);
-    expect(Buffer.isBuffer(files[1].content) && [...(files[1].content as Buffer)]).toEqual([0, 255, 1, 254, 0x89, 0x50, 0x4e, 0x47]);
+    expect(
+      Buffer.isBuffer(files[1].content) && [...(files[1].content as Buffer)],
+    ).toEqual([0, 255, 1, 254, 0x89, 0x50, 0x4e, 0x47]);
   });
 
   it('finds no change when the tree git builds from the same folder holds exactly these files', async () => {
     const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'repo-github-git-'));
     try {
-      fs.cpSync(workspace, repo, { recursive: true, filter: s => path.basename(s) !== '.git' });
-      const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
+      fs.cpSync(workspace, repo, {
+        recursive: true,
+        filter: s => path.basename(s) !== '.git',
+      });
+      const git = (...args: string[]) =>
+        execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
       git('init', '--quiet');
       git('add', '--all');
       // The tree GitHub would list for this commit: `git ls-tree -r` gives mode, type, sha, path.
-      const existing: ExistingEntry[] = git('ls-tree', '-r', '-t', `${git('write-tree').trim()}`)
+      const existing: ExistingEntry[] = git(
+        'ls-tree',
+        '-r',
+        '-t',
+        `${git('write-tree').trim()}`,
+      )
         .trim()
         .split('\n')
         .map(line => {
@@ -110,22 +154,39 @@ describe('readRepositoryFiles and planTree (pure, checked against git)', () => {
           return { mode, type, sha, path: p };
         });
       const files = await readRepositoryFiles(workspace);
-      for (const f of files) expect(existing).toContainEqual(expect.objectContaining({ path: f.path, sha: gitBlobSha(f.content) }));
+      for (const f of files)
+        expect(existing).toContainEqual(
+          expect.objectContaining({ path: f.path, sha: gitBlobSha(f.content) }),
+        );
 
-      expect(planTree(existing, false, files, 'replace')).toMatchObject({ changed: false });
+      expect(planTree(existing, false, files, 'replace')).toMatchObject({
+        changed: false,
+      });
       // The executable bit alone is a change; unchanged blobs are reused, never uploaded.
-      const notExec = files.map(f => (f.path === 'run.sh' ? { ...f, mode: '100644' as const } : f));
+      const notExec = files.map(f =>
+        f.path === 'run.sh' ? { ...f, mode: '100644' as const } : f,
+      );
       const plan = planTree(existing, false, notExec, 'replace');
       expect(plan.changed).toBe(true);
       expect(plan.upload).toEqual([]);
       // A file removed from the workspace is a change in replace mode, not in overlay mode.
-      expect(planTree(existing, false, files.slice(1), 'replace').changed).toBe(true);
-      expect(planTree(existing, false, files.slice(1), 'overlay').changed).toBe(false);
+      expect(planTree(existing, false, files.slice(1), 'replace').changed).toBe(
+        true,
+      );
+      expect(planTree(existing, false, files.slice(1), 'overlay').changed).toBe(
+        false,
+      );
       // A new file is uploaded; GitHub cut the listing short: cannot prove equality.
       const added = [...files, { path: 'new.txt', content: 'x\n' }];
-      expect(planTree(existing, false, added, 'overlay')).toMatchObject({ changed: true, upload: [added[3]] });
+      expect(planTree(existing, false, added, 'overlay')).toMatchObject({
+        changed: true,
+        upload: [added[3]],
+      });
       expect(planTree(existing, true, files, 'replace').changed).toBe(true);
-      expect(planTree(undefined, false, files, 'replace')).toMatchObject({ changed: true, upload: files });
+      expect(planTree(undefined, false, files, 'replace')).toMatchObject({
+        changed: true,
+        upload: files,
+      });
     } finally {
       fs.rmSync(repo, { recursive: true, force: true });
     }
@@ -160,7 +221,9 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
       // GitHub's example repository's default branch is "master": the auto-init branch goes.
       `DELETE ${R}/git/refs/heads/master 204`,
     ]);
-    expect(prism.requests.every(r => r.authorization === 'token test-token')).toBe(true);
+    expect(
+      prism.requests.every(r => r.authorization === 'token test-token'),
+    ).toBe(true);
     expect(body('POST', '/orgs/acme/repos')).toEqual({
       name: 'fraud-detector',
       private: true,
@@ -182,9 +245,16 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
       ['run.sh', '100755', 'blob'],
     ]);
     const commit = body('POST', `${R}/git/commits`);
-    expect(commit).toMatchObject({ message: 'Initial commit', parents: [], author });
+    expect(commit).toMatchObject({
+      message: 'Initial commit',
+      parents: [],
+      author,
+    });
     expect(commit.tree).toMatch(/^[0-9a-f]{40}$/);
-    expect(body('POST', `${R}/git/refs`)).toEqual({ ref: 'refs/heads/main', sha: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(body('POST', `${R}/git/refs`)).toEqual({
+      ref: 'refs/heads/main',
+      sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
     expect(body('PATCH', R)).toEqual({ default_branch: 'main' });
     expect(result).toEqual({
       repoUrl: 'github.com?owner=acme&repo=fraud-detector',
@@ -197,8 +267,11 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
     });
   });
 
-  it('first publish onto the auto-init branch replaces GitHub\'s initial commit (force, parentless); public when configured', async () => {
-    const result = await publisher({ routes: { 'GET /repos/{owner}/{repo}': 'code=404' } }, 'public').publish({
+  it("first publish onto the auto-init branch replaces GitHub's initial commit (force, parentless); public when configured", async () => {
+    const result = await publisher(
+      { routes: { 'GET /repos/{owner}/{repo}': 'code=404' } },
+      'public',
+    ).publish({
       repoUrl: 'github.com?owner=acme&repo=fraud-detector',
       sourceDir: workspace,
       message: 'Initial commit',
@@ -216,14 +289,25 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
       `POST ${R}/git/commits 201`,
       `PATCH ${R}/git/refs/heads/master 200`,
     ]);
-    expect(body('POST', '/orgs/acme/repos')).toEqual({ name: 'fraud-detector', private: false, auto_init: true });
+    expect(body('POST', '/orgs/acme/repos')).toEqual({
+      name: 'fraud-detector',
+      private: false,
+      auto_init: true,
+    });
     expect(body('POST', `${R}/git/commits`).parents).toEqual([]);
-    expect(body('PATCH', `${R}/git/refs/heads/master`)).toMatchObject({ force: true });
+    expect(body('PATCH', `${R}/git/refs/heads/master`)).toMatchObject({
+      force: true,
+    });
     expect(result).toMatchObject({ defaultBranch: 'master', changed: true });
   });
 
   it('user-owned repository: owner is no organisation → created for the authenticated user; another user is refused', async () => {
-    const steer = { routes: { 'GET /repos/{owner}/{repo}': 'code=404', 'GET /orgs/{org}': 'code=404' } };
+    const steer = {
+      routes: {
+        'GET /repos/{owner}/{repo}': 'code=404',
+        'GET /orgs/{org}': 'code=404',
+      },
+    };
     await publisher(steer).publish({
       repoUrl: 'github.com?owner=octocat&repo=fraud-detector',
       sourceDir: workspace,
@@ -236,13 +320,28 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
       'GET /user 200',
       'POST /user/repos 201',
     ]);
-    expect(body('POST', '/user/repos')).toEqual({ name: 'fraud-detector', private: true, auto_init: true });
+    expect(body('POST', '/user/repos')).toEqual({
+      name: 'fraud-detector',
+      private: true,
+      auto_init: true,
+    });
 
     prism.clear();
     await expect(
-      publisher(steer).publish({ repoUrl: 'github.com?owner=mallory&repo=x', sourceDir: workspace, message: 'm', author }),
-    ).rejects.toThrow(/"mallory" is neither an organisation .* nor the user it authenticates as \("octocat"\)/);
-    expect(calls()).toEqual(['GET /repos/mallory/x 404', 'GET /orgs/mallory 404', 'GET /user 200']);
+      publisher(steer).publish({
+        repoUrl: 'github.com?owner=mallory&repo=x',
+        sourceDir: workspace,
+        message: 'm',
+        author,
+      }),
+    ).rejects.toThrow(
+      /"mallory" is neither an organisation .* nor the user it authenticates as \("octocat"\)/,
+    );
+    expect(calls()).toEqual([
+      'GET /repos/mallory/x 404',
+      'GET /orgs/mallory 404',
+      'GET /user 200',
+    ]);
   });
 
   it('re-publish to an existing repository (GitHub Enterprise host): no creation, one commit on top of the branch, ref moved', async () => {
@@ -270,12 +369,24 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
     expect(head.status).toBe(200);
     const parent = prism.requests[2].path.split('/').pop();
     expect(body('POST', `${R}/git/commits`).parents).toEqual([parent]);
-    expect(body('PATCH', `${R}/git/refs/heads/main`)).toMatchObject({ force: false });
+    expect(body('PATCH', `${R}/git/refs/heads/main`)).toMatchObject({
+      force: false,
+    });
     expect(body('POST', `${R}/git/trees`).base_tree).toBeUndefined();
-    expect(result).toMatchObject({ changed: true, defaultBranch: 'main', remoteUrl: 'https://github.com/octocat/Hello-World.git' });
-    expect(p.catalogLocation('ghe.example.com?owner=acme&repo=fraud-detector', 'catalog-info.yaml')).toEqual({
+    expect(result).toMatchObject({
+      changed: true,
+      defaultBranch: 'main',
+      remoteUrl: 'https://github.com/octocat/Hello-World.git',
+    });
+    expect(
+      p.catalogLocation(
+        'ghe.example.com?owner=acme&repo=fraud-detector',
+        'catalog-info.yaml',
+      ),
+    ).toEqual({
       type: 'url',
-      target: 'https://ghe.example.com/acme/fraud-detector/blob/main/catalog-info.yaml',
+      target:
+        'https://ghe.example.com/acme/fraud-detector/blob/main/catalog-info.yaml',
     });
   });
 
@@ -283,7 +394,12 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
     const p = publisher();
     const result = await p.commitFiles({
       repoUrl: 'github.com?owner=acme&repo=fraud-detector',
-      files: [{ path: 'catalog-info.yaml', content: 'apiVersion: backstage.io/v1alpha1\nkind: Component\n' }],
+      files: [
+        {
+          path: 'catalog-info.yaml',
+          content: 'apiVersion: backstage.io/v1alpha1\nkind: Component\n',
+        },
+      ],
       message: 'Register in the catalog',
       author,
     });
@@ -303,21 +419,48 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
     });
     const tree = body('POST', `${R}/git/trees`);
     expect(tree.base_tree).toMatch(/^[0-9a-f]{40}$/);
-    expect(tree.tree).toEqual([{ path: 'catalog-info.yaml', mode: '100644', type: 'blob', sha: expect.any(String) }]);
-    expect(result).toEqual({ commit: expect.stringMatching(/^[0-9a-f]{40}$/), changed: true });
-    expect(p.catalogLocation('github.com?owner=acme&repo=fraud-detector', 'catalog-info.yaml')).toEqual({
+    expect(tree.tree).toEqual([
+      {
+        path: 'catalog-info.yaml',
+        mode: '100644',
+        type: 'blob',
+        sha: expect.any(String),
+      },
+    ]);
+    expect(result).toEqual({
+      commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+      changed: true,
+    });
+    expect(
+      p.catalogLocation(
+        'github.com?owner=acme&repo=fraud-detector',
+        'catalog-info.yaml',
+      ),
+    ).toEqual({
       type: 'url',
-      target: 'https://github.com/acme/fraud-detector/blob/master/catalog-info.yaml',
+      target:
+        'https://github.com/acme/fraud-detector/blob/master/catalog-info.yaml',
     });
   });
 
   it('commitFiles refuses a missing repository and paths escaping it, before writing anything', async () => {
-    const p = publisher({ routes: { 'GET /repos/{owner}/{repo}': 'code=404' } });
-    const req = { repoUrl: 'github.com?owner=acme&repo=fraud-detector', message: 'm', author };
-    await expect(p.commitFiles({ ...req, files: [{ path: 'a.yaml', content: 'x' }] })).rejects.toThrow(
-      /does not exist yet; publish it before adding files/,
-    );
-    await expect(p.commitFiles({ ...req, files: [{ path: '../escape.yaml', content: 'x' }] })).rejects.toBeInstanceOf(InputError);
+    const p = publisher({
+      routes: { 'GET /repos/{owner}/{repo}': 'code=404' },
+    });
+    const req = {
+      repoUrl: 'github.com?owner=acme&repo=fraud-detector',
+      message: 'm',
+      author,
+    };
+    await expect(
+      p.commitFiles({ ...req, files: [{ path: 'a.yaml', content: 'x' }] }),
+    ).rejects.toThrow(/does not exist yet; publish it before adding files/);
+    await expect(
+      p.commitFiles({
+        ...req,
+        files: [{ path: '../escape.yaml', content: 'x' }],
+      }),
+    ).rejects.toBeInstanceOf(InputError);
     expect(calls()).toEqual([`GET ${R} 404`]);
   });
 
@@ -326,12 +469,25 @@ describe('GithubRepositoryPublisher against the GitHub OpenAPI description (Pris
     const repoUrl = 'gitlab.example.com?owner=acme&repo=fraud-detector';
     expect(p.handles(repoUrl)).toBe(false);
     expect(p.handles('local?repo=fraud-detector')).toBe(false);
-    expect(p.handles('ghe.example.com?owner=acme&repo=fraud-detector')).toBe(true);
-    const refused = p.publish({ repoUrl, sourceDir: workspace, message: 'm', author });
+    expect(p.handles('ghe.example.com?owner=acme&repo=fraud-detector')).toBe(
+      true,
+    );
+    const refused = p.publish({
+      repoUrl,
+      sourceDir: workspace,
+      message: 'm',
+      author,
+    });
     await expect(refused).rejects.toBeInstanceOf(InputError);
-    await expect(refused).rejects.toThrow(/no GitHub integration is configured for host "gitlab.example.com"/);
-    expect(() => p.catalogLocation(repoUrl, 'catalog-info.yaml')).toThrow(/gitlab.example.com/);
-    expect(() => p.catalogLocation('github.com?owner=acme&repo=../x', 'catalog-info.yaml')).toThrow(InputError);
+    await expect(refused).rejects.toThrow(
+      /no GitHub integration is configured for host "gitlab.example.com"/,
+    );
+    expect(() => p.catalogLocation(repoUrl, 'catalog-info.yaml')).toThrow(
+      /gitlab.example.com/,
+    );
+    expect(() =>
+      p.catalogLocation('github.com?owner=acme&repo=../x', 'catalog-info.yaml'),
+    ).toThrow(InputError);
     expect(prism.requests).toEqual([]);
   });
 });

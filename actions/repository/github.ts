@@ -2,9 +2,22 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@backstage/errors';
 import type { ScmIntegrationRegistry } from '@backstage/integration';
-import { PROVISIONING_RECORD_FILE, type RepositoryRecordState } from '../access/binding';
-import { parseGithubRepoUrl, readRepositoryFile, type GithubClient, type GithubRepo } from '../github/client';
-import { assertRepositoryPath, commitToBranch, type BranchFile } from '../github/commit';
+import {
+  PROVISIONING_RECORD_FILE,
+  type RepositoryRecordState,
+} from '../access/binding';
+import {
+  parseGithubRepoUrl,
+  readRepositoryFile,
+  type GithubClient,
+  type GithubRepo,
+} from '../shared/github/client';
+import {
+  assertRepositoryPath,
+  commitToBranch,
+  type BranchFile,
+} from '../shared/github/commit';
+import { comparePaths } from '../shared/sort';
 import type {
   CatalogLocationSpec,
   CommitFilesRequest,
@@ -45,7 +58,11 @@ export async function readRepositoryFiles(dir: string): Promise<BranchFile[]> {
       if (entry.isDirectory()) {
         await walk(childAbs, childRel);
       } else if (entry.isSymbolicLink()) {
-        files.push({ path: childRel, content: Buffer.from(await fs.readlink(childAbs)), mode: '120000' });
+        files.push({
+          path: childRel,
+          content: Buffer.from(await fs.readlink(childAbs)),
+          mode: '120000',
+        });
       } else if (entry.isFile()) {
         const stat = await fs.stat(childAbs);
         files.push({
@@ -57,7 +74,7 @@ export async function readRepositoryFiles(dir: string): Promise<BranchFile[]> {
     }
   }
   await walk(dir, '');
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files.sort(comparePaths);
 }
 
 /**
@@ -78,7 +95,11 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
 
   handles(repoUrl: string): boolean {
     const host = repoUrl.split('?', 1)[0];
-    return host !== '' && host !== 'local' && this.options.integrations.github.byHost(host) !== undefined;
+    return (
+      host !== '' &&
+      host !== 'local' &&
+      this.options.integrations.github.byHost(host) !== undefined
+    );
   }
 
   async publish(request: PublishRequest): Promise<PublishResult> {
@@ -86,19 +107,30 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
     const { host, owner, repo } = target;
     const files = await readRepositoryFiles(request.sourceDir);
     if (files.length === 0) {
-      throw new InputError(`sourceDir "${request.sourceDir}" holds no files to publish to ${request.repoUrl}`);
+      throw new InputError(
+        `sourceDir "${request.sourceDir}" holds no files to publish to ${request.repoUrl}`,
+      );
     }
     const octokit = await this.options.getClient(target);
 
     let data = await this.getRepository(octokit, owner, repo);
     let created = false;
     if (!data) {
-      const made = await this.createRepository(octokit, owner, repo, request.description);
+      const made = await this.createRepository(
+        octokit,
+        owner,
+        repo,
+        request.description,
+      );
       data = made.data;
       created = made.created;
     }
     // GitHub's create is atomic: a repository we did not create here must already be bound to us.
-    request.guard?.(created ? { exists: false } : await this.recordOf(octokit, owner, repo, data.default_branch));
+    request.guard?.(
+      created
+        ? { exists: false }
+        : await this.recordOf(octokit, owner, repo, data.default_branch),
+    );
     const autoInitBranch = data.default_branch;
     const branch = request.defaultBranch ?? autoInitBranch;
     const result = await commitToBranch(octokit, {
@@ -115,7 +147,11 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
     if (created && branch !== autoInitBranch) {
       // Our branch becomes the default; GitHub's auto-init branch goes.
       await octokit.rest.repos.update({ owner, repo, default_branch: branch });
-      await octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${autoInitBranch}` });
+      await octokit.rest.git.deleteRef({
+        owner,
+        repo,
+        ref: `heads/${autoInitBranch}`,
+      });
     }
     this.branches.set(key(host, owner, repo), branch);
     return {
@@ -132,14 +168,31 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
     const target = this.parse(repoUrl);
     const octokit = await this.options.getClient(target);
     const data = await this.getRepository(octokit, target.owner, target.repo);
-    return data ? this.recordOf(octokit, target.owner, target.repo, data.default_branch) : { exists: false };
+    return data
+      ? this.recordOf(octokit, target.owner, target.repo, data.default_branch)
+      : { exists: false };
   }
 
-  private async recordOf(octokit: GithubClient, owner: string, repo: string, branch: string): Promise<RepositoryRecordState> {
-    return { exists: true, record: await readRepositoryFile(octokit, { owner, repo, path: PROVISIONING_RECORD_FILE, ref: branch }) };
+  private async recordOf(
+    octokit: GithubClient,
+    owner: string,
+    repo: string,
+    branch: string,
+  ): Promise<RepositoryRecordState> {
+    return {
+      exists: true,
+      record: await readRepositoryFile(octokit, {
+        owner,
+        repo,
+        path: PROVISIONING_RECORD_FILE,
+        ref: branch,
+      }),
+    };
   }
 
-  async commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }> {
+  async commitFiles(
+    request: CommitFilesRequest,
+  ): Promise<{ commit: string; changed: boolean }> {
     const target = this.parse(request.repoUrl);
     const { host, owner, repo } = target;
     for (const file of request.files) {
@@ -152,7 +205,9 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
     const octokit = await this.options.getClient(target);
     const data = await this.getRepository(octokit, owner, repo);
     if (!data) {
-      throw new InputError(`repository "${request.repoUrl}" does not exist yet; publish it before adding files`);
+      throw new InputError(
+        `repository "${request.repoUrl}" does not exist yet; publish it before adding files`,
+      );
     }
     const branch = data.default_branch;
     const result = await commitToBranch(octokit, {
@@ -176,22 +231,42 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
       throw new InputError((e as Error).message);
     }
     const branch = this.branches.get(key(host, owner, repo)) ?? 'main';
-    const encoded = [owner, repo, 'blob', ...branch.split('/'), ...filePath.split('/')].map(encodeURIComponent).join('/');
+    const encoded = [
+      owner,
+      repo,
+      'blob',
+      ...branch.split('/'),
+      ...filePath.split('/'),
+    ]
+      .map(encodeURIComponent)
+      .join('/');
     return { type: 'url', target: `https://${host}/${encoded}` };
   }
 
   private parse(repoUrl: string): Required<GithubRepo> {
     const target = parseGithubRepoUrl(repoUrl, this.options.integrations);
     if (!OWNER.test(target.owner)) {
-      throw new InputError(`repoUrl "${repoUrl}": owner "${target.owner}" is not a valid GitHub user or organisation name`);
+      throw new InputError(
+        `repoUrl "${repoUrl}": owner "${target.owner}" is not a valid GitHub user or organisation name`,
+      );
     }
-    if (!REPO.test(target.repo) || target.repo === '.' || target.repo === '..') {
-      throw new InputError(`repoUrl "${repoUrl}": repo "${target.repo}" is not a valid GitHub repository name (letters, digits, ".", "-", "_")`);
+    if (
+      !REPO.test(target.repo) ||
+      target.repo === '.' ||
+      target.repo === '..'
+    ) {
+      throw new InputError(
+        `repoUrl "${repoUrl}": repo "${target.repo}" is not a valid GitHub repository name (letters, digits, ".", "-", "_")`,
+      );
     }
     return target;
   }
 
-  private async getRepository(octokit: GithubClient, owner: string, repo: string): Promise<RepoData | undefined> {
+  private async getRepository(
+    octokit: GithubClient,
+    owner: string,
+    repo: string,
+  ): Promise<RepoData | undefined> {
     try {
       return (await octokit.rest.repos.get({ owner, repo })).data;
     } catch (error) {
@@ -207,7 +282,12 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
     description?: string,
   ): Promise<{ data: RepoData; created: boolean }> {
     const visibility = this.options.visibility ?? 'private';
-    const common = { name: repo, private: visibility !== 'public', auto_init: true, ...(description ? { description } : {}) };
+    const common = {
+      name: repo,
+      private: visibility !== 'public',
+      auto_init: true,
+      ...(description ? { description } : {}),
+    };
     let isOrganisation = true;
     try {
       await octokit.rest.orgs.get({ org: owner });
@@ -227,7 +307,9 @@ export class GithubRepositoryPublisher implements RepositoryPublisher {
       }
       // No such organisation: the owner may be the user the integration authenticates as.
       if (visibility === 'internal') {
-        throw new InputError(`repository visibility "internal" needs an organisation owner; "${owner}" is not an organisation`);
+        throw new InputError(
+          `repository visibility "internal" needs an organisation owner; "${owner}" is not an organisation`,
+        );
       }
       const me = (await octokit.rest.users.getAuthenticated()).data.login;
       if (me.toLowerCase() !== owner.toLowerCase()) {

@@ -2,7 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@backstage/errors';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
-import { PROVISIONING_RECORD_FILE, type RepositoryRecordState } from '../access/binding';
+import {
+  PROVISIONING_RECORD_FILE,
+  type RepositoryRecordState,
+} from '../access/binding';
 import { assertDnsLabel } from '../shared/naming';
 import { git, withRepositoryLock } from '../shared/git';
 import type {
@@ -20,7 +23,9 @@ const HOST = 'local';
 export function parseLocalRepoUrl(repoUrl: string): { repo: string } {
   const [host, query = ''] = repoUrl.split('?', 2);
   if (host !== HOST) {
-    throw new InputError(`repoUrl "${repoUrl.slice(0, 80)}" is not a local repository; use the form "local?repo=<name>"`);
+    throw new InputError(
+      `repoUrl "${repoUrl.slice(0, 80)}" is not a local repository; use the form "local?repo=<name>"`,
+    );
   }
   const repo = new URLSearchParams(query).get('repo');
   return { repo: assertDnsLabel('repoUrl repo', repo ?? '') };
@@ -57,7 +62,11 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
         recursive: true,
         filter: source => path.basename(source) !== '.git',
       });
-      const { commit, changed } = await commitAll(dir, request.message, request.author);
+      const { commit, changed } = await commitAll(
+        dir,
+        request.message,
+        request.author,
+      );
       return {
         repoUrl: request.repoUrl,
         remoteUrl: dir,
@@ -73,11 +82,15 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
     return readRecordAt(this.repositoryPath(repoUrl));
   }
 
-  async commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }> {
+  async commitFiles(
+    request: CommitFilesRequest,
+  ): Promise<{ commit: string; changed: boolean }> {
     const dir = this.repositoryPath(request.repoUrl);
     return withRepositoryLock(dir, async () => {
       if (!(await exists(path.join(dir, '.git')))) {
-        throw new InputError(`repository "${request.repoUrl}" does not exist yet; publish it before adding files`);
+        throw new InputError(
+          `repository "${request.repoUrl}" does not exist yet; publish it before adding files`,
+        );
       }
       for (const file of request.files) {
         const target = resolveSafeChildPath(dir, file.path);
@@ -93,7 +106,10 @@ export class LocalRepositoryPublisher implements RepositoryPublisher {
   }
 
   catalogLocation(repoUrl: string, filePath: string): CatalogLocationSpec {
-    return { type: 'file', target: resolveSafeChildPath(this.repositoryPath(repoUrl), filePath) };
+    return {
+      type: 'file',
+      target: resolveSafeChildPath(this.repositoryPath(repoUrl), filePath),
+    };
   }
 
   private async ensureRepository(dir: string, branch: string): Promise<void> {
@@ -109,16 +125,28 @@ async function readRecordAt(dir: string): Promise<RepositoryRecordState> {
   if (!(await exists(path.join(dir, '.git')))) {
     // A folder that is no repository is still something we must not replace, unless it is bound.
     if ((await fs.readdir(dir)).length === 0) return { exists: false };
-    return { exists: true, record: await fs.readFile(path.join(dir, PROVISIONING_RECORD_FILE), 'utf8').catch(() => undefined) };
+    return {
+      exists: true,
+      record: await fs
+        .readFile(path.join(dir, PROVISIONING_RECORD_FILE), 'utf8')
+        .catch(() => undefined),
+    };
   }
-  const head = await git(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: dir }).then(
+  const head = await git(['rev-parse', '--verify', '-q', 'HEAD'], {
+    cwd: dir,
+  }).then(
     () => true,
     () => false,
   );
   // An initialised repository without a commit holds nothing to protect.
   if (!head) return { exists: false };
   try {
-    return { exists: true, record: (await git(['show', `HEAD:${PROVISIONING_RECORD_FILE}`], { cwd: dir })).stdout };
+    return {
+      exists: true,
+      record: (
+        await git(['show', `HEAD:${PROVISIONING_RECORD_FILE}`], { cwd: dir })
+      ).stdout,
+    };
   } catch {
     return { exists: true };
   }
@@ -145,7 +173,9 @@ async function commitAll(
 ): Promise<{ commit: string; changed: boolean }> {
   await git(['add', '--all'], { cwd: dir });
   const status = await git(['status', '--porcelain'], { cwd: dir });
-  const hasHead = await git(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: dir }).then(
+  const hasHead = await git(['rev-parse', '--verify', '--quiet', 'HEAD'], {
+    cwd: dir,
+  }).then(
     () => true,
     () => false,
   );

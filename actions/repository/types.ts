@@ -65,7 +65,9 @@ export interface RepositoryPublisher {
   /** Whether the repository exists, and its provisioning record on the default branch. */
   readRecord(repoUrl: string): Promise<RepositoryRecordState>;
   /** Adds or updates files on the default branch of an existing repository; no commit when nothing changed. */
-  commitFiles(request: CommitFilesRequest): Promise<{ commit: string; changed: boolean }>;
+  commitFiles(
+    request: CommitFilesRequest,
+  ): Promise<{ commit: string; changed: boolean }>;
   /** Browsable URL of the repository's contents, known without touching the repository (dry runs show it). */
   contentsUrl?(repoUrl: string, branch: string): string;
   /** The catalog location that reads `filePath` from the repository's default branch. */

@@ -15,6 +15,13 @@ export function servingManifestFiles(
   return manifestFiles(manifests, project, SERVING_AREA, pathTemplate);
 }
 
-export function servingOwnedPaths(project: ModelProject, pathTemplate: string = DEFAULT_PATH_TEMPLATE): RegExp {
-  return ownedPathPattern(pathTemplate, { namespace: project.namespace, project: project.name, area: SERVING_AREA });
+export function servingOwnedPaths(
+  project: ModelProject,
+  pathTemplate: string = DEFAULT_PATH_TEMPLATE,
+): RegExp {
+  return ownedPathPattern(pathTemplate, {
+    namespace: project.namespace,
+    project: project.name,
+    area: SERVING_AREA,
+  });
 }

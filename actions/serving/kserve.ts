@@ -1,11 +1,11 @@
-import { Container } from 'kubernetes-models/v1/Container';
-import { PodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
-import { Toleration } from 'kubernetes-models/v1/Toleration';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { kubernetesModels } from '../shared/kubernetesModels';
 import { KUBERNETES_ID, kubernetesId } from '../shared/kubernetesId';
 import { DNS_LABEL, type ModelProject } from '../shared/naming';
 import type { ServingConfig } from './config';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './podsecurity';
+import {
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from './podsecurity';
 import type { ServingSpec } from './request';
 import { readinessPath } from './probes';
 
@@ -13,7 +13,12 @@ import { readinessPath } from './probes';
 export interface InferenceService {
   apiVersion: 'serving.kserve.io/v1beta1';
   kind: 'InferenceService';
-  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: {
     predictor: {
       serviceAccountName: string;
@@ -31,7 +36,10 @@ export interface InferenceService {
         storageUri: string;
         runtimeVersion: string;
         protocolVersion: 'v1';
-        resources: { requests?: Record<string, string>; limits?: Record<string, string> };
+        resources: {
+          requests?: Record<string, string>;
+          limits?: Record<string, string>;
+        };
         securityContext?: Record<string, unknown>;
         readinessProbe?: Record<string, unknown>;
       };
@@ -46,7 +54,8 @@ export function buildInferenceService(
   labels: Record<string, string>,
   annotations: Record<string, string>,
 ): InferenceService {
-  const gpu = spec.gpus > 0 ? { [config.gpuResourceName]: String(spec.gpus) } : {};
+  const gpu =
+    spec.gpus > 0 ? { [config.gpuResourceName]: String(spec.gpus) } : {};
   return {
     apiVersion: 'serving.kserve.io/v1beta1',
     kind: 'InferenceService',
@@ -68,10 +77,26 @@ export function buildInferenceService(
         minReplicas: spec.replicas,
         maxReplicas: spec.replicas,
         securityContext: restrictedPodSecurityContext(),
-        ...(spec.gpus > 0 && Object.keys(config.gpuNodeSelector).length > 0 ? { nodeSelector: { ...config.gpuNodeSelector } } : {}),
-        ...(spec.gpus > 0 ? { tolerations: config.gpuTolerations.map(t => ({ ...t }) as Record<string, string>) } : {}),
+        ...(spec.gpus > 0 && Object.keys(config.gpuNodeSelector).length > 0
+          ? { nodeSelector: { ...config.gpuNodeSelector } }
+          : {}),
+        ...(spec.gpus > 0
+          ? {
+              tolerations: config.gpuTolerations.map(
+                t => ({ ...t }) as Record<string, string>,
+              ),
+            }
+          : {}),
         ...(spec.batching
-          ? { batcher: { maxBatchSize: spec.batching.maxBatchSize, maxLatency: Math.max(1, Math.round(spec.batching.batchTimeoutMicros / 1000)) } }
+          ? {
+              batcher: {
+                maxBatchSize: spec.batching.maxBatchSize,
+                maxLatency: Math.max(
+                  1,
+                  Math.round(spec.batching.batchTimeoutMicros / 1000),
+                ),
+              },
+            }
           : {}),
         model: {
           modelFormat: { name: 'tensorflow' },
@@ -79,7 +104,11 @@ export function buildInferenceService(
           runtimeVersion: `${config.imageTag}${spec.gpus > 0 ? '-gpu' : ''}`,
           protocolVersion: 'v1',
           // The runtime's TF Serving REST port; metadata answers only for an AVAILABLE version (see readinessPath).
-          readinessProbe: { httpGet: { path: readinessPath(project, spec), port: 8080 }, periodSeconds: 10, failureThreshold: 3 },
+          readinessProbe: {
+            httpGet: { path: readinessPath(project, spec), port: 8080 },
+            periodSeconds: 10,
+            failureThreshold: 3,
+          },
           resources: {
             requests: { cpu: spec.cpu, memory: spec.memory, ...gpu },
             limits: { cpu: spec.cpu, memory: spec.memory, ...gpu },
@@ -107,7 +136,15 @@ const PREDICTOR_KEYS = new Set([
   'batcher',
   'model',
 ]);
-const MODEL_KEYS = new Set(['modelFormat', 'storageUri', 'runtimeVersion', 'protocolVersion', 'resources', 'securityContext', 'readinessProbe']);
+const MODEL_KEYS = new Set([
+  'modelFormat',
+  'storageUri',
+  'runtimeVersion',
+  'protocolVersion',
+  'resources',
+  'securityContext',
+  'readinessProbe',
+]);
 
 /**
  * Our schema check for the InferenceService (kubernetes-models has no KServe types):
@@ -115,39 +152,123 @@ const MODEL_KEYS = new Set(['modelFormat', 'storageUri', 'runtimeVersion', 'prot
  * container parts validated by kubernetes-models, and KServe's own GPU rule
  * (GPU resources <=> a "-gpu" runtimeVersion).
  */
-export function validateInferenceService(isvc: InferenceService, gpuResourceName = 'nvidia.com/gpu'): void {
-  check(isvc.apiVersion === 'serving.kserve.io/v1beta1', 'apiVersion', 'must be serving.kserve.io/v1beta1');
+export function validateInferenceService(
+  isvc: InferenceService,
+  gpuResourceName = 'nvidia.com/gpu',
+): void {
+  const { ConfigMap, Container, PodSecurityContext, Toleration } =
+    kubernetesModels();
+  check(
+    isvc.apiVersion === 'serving.kserve.io/v1beta1',
+    'apiVersion',
+    'must be serving.kserve.io/v1beta1',
+  );
   check(isvc.kind === 'InferenceService', 'kind', 'must be InferenceService');
   // ObjectMeta schema, checked through a carrier object (kubernetes-models exports no bare ObjectMeta).
   new ConfigMap({ metadata: isvc.metadata }).validate();
-  check(DNS_LABEL.test(isvc.metadata.name) && isvc.metadata.name.length <= 45, 'metadata.name', 'must be a DNS label of at most 45 characters');
-  check(DNS_LABEL.test(isvc.metadata.namespace ?? ''), 'metadata.namespace', 'must be set');
+  check(
+    DNS_LABEL.test(isvc.metadata.name) && isvc.metadata.name.length <= 45,
+    'metadata.name',
+    'must be a DNS label of at most 45 characters',
+  );
+  check(
+    DNS_LABEL.test(isvc.metadata.namespace ?? ''),
+    'metadata.namespace',
+    'must be set',
+  );
   const p = isvc.spec?.predictor;
   check(typeof p === 'object' && p !== null, 'spec.predictor', 'is required');
-  for (const key of Object.keys(p)) check(PREDICTOR_KEYS.has(key), `spec.predictor.${key}`, 'is not a field we generate');
-  check(DNS_LABEL.test(p.serviceAccountName ?? ''), 'spec.predictor.serviceAccountName', 'must name the project service account');
-  check(Number.isInteger(p.minReplicas) && p.minReplicas >= 0, 'spec.predictor.minReplicas', 'must be a non-negative integer');
-  check(Number.isInteger(p.maxReplicas) && p.maxReplicas >= p.minReplicas, 'spec.predictor.maxReplicas', 'must be an integer >= minReplicas');
-  if (p.labels) new ConfigMap({ metadata: { name: 'labels', labels: p.labels } }).validate();
+  for (const key of Object.keys(p))
+    check(
+      PREDICTOR_KEYS.has(key),
+      `spec.predictor.${key}`,
+      'is not a field we generate',
+    );
+  check(
+    DNS_LABEL.test(p.serviceAccountName ?? ''),
+    'spec.predictor.serviceAccountName',
+    'must name the project service account',
+  );
+  check(
+    Number.isInteger(p.minReplicas) && p.minReplicas >= 0,
+    'spec.predictor.minReplicas',
+    'must be a non-negative integer',
+  );
+  check(
+    Number.isInteger(p.maxReplicas) && p.maxReplicas >= p.minReplicas,
+    'spec.predictor.maxReplicas',
+    'must be an integer >= minReplicas',
+  );
+  if (p.labels)
+    new ConfigMap({
+      metadata: { name: 'labels', labels: p.labels },
+    }).validate();
   (p.tolerations ?? []).forEach(t => new Toleration(t as never).validate());
-  if (p.securityContext) new PodSecurityContext(p.securityContext as never).validate();
+  if (p.securityContext)
+    new PodSecurityContext(p.securityContext as never).validate();
   if (p.batcher) {
-    check(Number.isInteger(p.batcher.maxBatchSize) && p.batcher.maxBatchSize > 0, 'spec.predictor.batcher.maxBatchSize', 'must be a positive integer');
-    check(Number.isInteger(p.batcher.maxLatency) && p.batcher.maxLatency > 0, 'spec.predictor.batcher.maxLatency', 'must be a positive integer (ms)');
+    check(
+      Number.isInteger(p.batcher.maxBatchSize) && p.batcher.maxBatchSize > 0,
+      'spec.predictor.batcher.maxBatchSize',
+      'must be a positive integer',
+    );
+    check(
+      Number.isInteger(p.batcher.maxLatency) && p.batcher.maxLatency > 0,
+      'spec.predictor.batcher.maxLatency',
+      'must be a positive integer (ms)',
+    );
   }
   const m = p.model;
-  check(typeof m === 'object' && m !== null, 'spec.predictor.model', 'is required');
-  for (const key of Object.keys(m)) check(MODEL_KEYS.has(key), `spec.predictor.model.${key}`, 'is not a field we generate');
-  check(m.modelFormat?.name === 'tensorflow', 'spec.predictor.model.modelFormat.name', 'must be tensorflow');
-  check(/^(gs|s3|pvc|https?):\/\/[^\s]+$/.test(m.storageUri ?? ''), 'spec.predictor.model.storageUri', 'must be a storage URI');
-  check(['v1', 'v2', 'grpc-v1', 'grpc-v2'].includes(m.protocolVersion), 'spec.predictor.model.protocolVersion', 'must be v1, v2, grpc-v1 or grpc-v2');
-  check(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(m.runtimeVersion ?? ''), 'spec.predictor.model.runtimeVersion', 'must be an image tag');
+  check(
+    typeof m === 'object' && m !== null,
+    'spec.predictor.model',
+    'is required',
+  );
+  for (const key of Object.keys(m))
+    check(
+      MODEL_KEYS.has(key),
+      `spec.predictor.model.${key}`,
+      'is not a field we generate',
+    );
+  check(
+    m.modelFormat?.name === 'tensorflow',
+    'spec.predictor.model.modelFormat.name',
+    'must be tensorflow',
+  );
+  check(
+    /^(gs|s3|pvc|https?):\/\/[^\s]+$/.test(m.storageUri ?? ''),
+    'spec.predictor.model.storageUri',
+    'must be a storage URI',
+  );
+  check(
+    ['v1', 'v2', 'grpc-v1', 'grpc-v2'].includes(m.protocolVersion),
+    'spec.predictor.model.protocolVersion',
+    'must be v1, v2, grpc-v1 or grpc-v2',
+  );
+  check(
+    /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(m.runtimeVersion ?? ''),
+    'spec.predictor.model.runtimeVersion',
+    'must be an image tag',
+  );
   // The container parts are a corev1.Container: validate them as one.
-  new Container({ name: 'kserve-container', resources: m.resources, securityContext: m.securityContext as never, readinessProbe: m.readinessProbe as never }).validate();
+  new Container({
+    name: 'kserve-container',
+    resources: m.resources,
+    securityContext: m.securityContext as never,
+    readinessProbe: m.readinessProbe as never,
+  }).validate();
   const gpus = Number(m.resources?.limits?.[gpuResourceName] ?? 0);
   const gpuRuntime = m.runtimeVersion.endsWith('-gpu');
-  check(!(gpus > 0 && !gpuRuntime), 'spec.predictor.model.runtimeVersion', 'is not GPU enabled but GPU resources are requested');
-  check(!(gpus === 0 && gpuRuntime), 'spec.predictor.model.runtimeVersion', 'is GPU enabled but GPU resources are not requested');
+  check(
+    !(gpus > 0 && !gpuRuntime),
+    'spec.predictor.model.runtimeVersion',
+    'is not GPU enabled but GPU resources are requested',
+  );
+  check(
+    !(gpus === 0 && gpuRuntime),
+    'spec.predictor.model.runtimeVersion',
+    'is GPU enabled but GPU resources are not requested',
+  );
 }
 
 /**

@@ -8,7 +8,10 @@ import type { ServingSpec } from './request';
  * the probe asks for the highest one (the one an unversioned request should reach); otherwise for
  * the latest AVAILABLE version, i.e. at least one version is loaded.
  */
-export function readinessPath(project: ModelProject, spec: ServingSpec): string {
+export function readinessPath(
+  project: ModelProject,
+  spec: ServingSpec,
+): string {
   const base = `/v1/models/${project.name}`;
   const policy = spec.versionPolicy;
   return policy.kind === 'specific' && policy.versions.length > 0

@@ -7,15 +7,18 @@ import type { GitOpsChange, GitOpsResult, GitOpsTarget } from '../gitops/types';
 import { audited } from '../shared/audit';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { initiatorAuthor } from '../shared/initiator';
-import { computeGrants, grantsInput, normaliseRequestedGrants } from '../access/grants';
+import { comparePaths } from '../shared/sort';
+import {
+  computeGrants,
+  grantsInput,
+  normaliseRequestedGrants,
+} from '../access/grants';
 import type { AccessPolicy } from '../access/config';
-import { buildGatewayManifests, gatewayManifestFiles, gatewayOwnedPaths, type GatewayConfig } from '../gateway';
-import { deriveProject, type ModelProject, type ProjectNamingOptions } from '../shared/naming';
+import type { GatewayConfig } from '../gateway';
+import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import type { ServingConfig } from './config';
-import { servingManifestFiles, servingOwnedPaths } from './files';
-import { buildServingManifests, servingImage, type ServingEndpoints } from './manifests';
-import { resolveServingSpec, type ServingRequest, type ServingSpec } from './request';
+import { resolveServingSpec, type ServingRequest } from './request';
 import { examples } from './provision.examples';
 
 export const SERVING_PROVISION_ACTION_ID = 'tensorflow:serving:provision';
@@ -32,56 +35,71 @@ export interface ServingProvisionActionOptions {
   projectAccess: ProjectAccess;
 }
 
-/** Pull-request body: what will be created, in words a reviewer can check. */
-export function describeChange(
-  project: ModelProject,
-  spec: ServingSpec,
-  serving: ServingConfig,
-  endpoints: ServingEndpoints,
-  files: string[],
-  initiator: string,
-): string {
-  const runtime = spec.runtime === 'kserve' ? 'KServe InferenceService (RawDeployment)' : `TensorFlow Serving Deployment (${servingImage(serving, spec.gpus)})`;
-  const lines = [
-    `Serving endpoint for model project **${project.name}**, owned by \`${project.owner}\`, requested by \`${initiator}\`.`,
-    '',
-    `- Namespace \`${project.namespace}\` (environment \`${spec.environment}\`), service account \`${project.serviceAccount}\` (no token automount)`,
-    `- ${runtime}: ${spec.replicas} replica(s), ${spec.gpus} GPU(s), ${spec.cpu} CPU and ${spec.memory} memory per replica`,
-    `- Model from \`${spec.storageUri}\`, version policy \`${spec.versionPolicy.kind}\`${Object.keys(spec.versionLabels).length ? `, labels ${Object.entries(spec.versionLabels).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}${spec.batching ? ', batching on' : ''}`,
-    `- Isolation: default-deny NetworkPolicy (ingress and egress), ingress only from \`${serving.gateway.namespace}\` gateway pods; egress: DNS${serving.network.mesh.enabled ? ', istiod' : ''}${spec.storageUri.startsWith('pvc://') ? '' : ', model storage'}${serving.network.workloadIdentity.length ? ', workload identity endpoint' : ''}${serving.network.sts.cidrs.length ? ', STS' : ''}; Pod Security \`restricted\` enforced`,
-    `- ResourceQuota: ${serving.quota.gpus} GPU(s) (\`requests.${serving.gpuResourceName}\`), ${serving.quota.cpu} CPU, ${serving.quota.memory} memory, ${serving.quota.pods} pods; LimitRange defaults`,
-    `- Endpoints: REST \`${endpoints.rest}\`${endpoints.grpc ? `, gRPC \`${endpoints.grpc}\`` : ''}${endpoints.gateway ? `, gateway ${endpoints.gateway}` : ''}`,
-    '',
-    'Files:',
-    ...files.map(f => `- \`${f}\``),
-  ];
-  return lines.join('\n');
-}
-
-export function createServingProvisionAction(options: ServingProvisionActionOptions) {
-  const { gitops, serving, naming, auditor, access, gateway, projectAccess } = options;
+export function createServingProvisionAction(
+  options: ServingProvisionActionOptions,
+) {
+  const { gitops, serving, naming, auditor, access, gateway, projectAccess } =
+    options;
   const pathTemplate = gitops.pathTemplate ?? DEFAULT_PATH_TEMPLATE;
   return createTemplateAction({
     id: SERVING_PROVISION_ACTION_ID,
     description:
       'Generates an isolated TensorFlow Serving (or KServe) endpoint for a model project (own namespace, default-deny network, GPU quota) and proposes it as a GitOps change.',
-    examples,
+    examples: examples(),
     supportsDryRun: true,
     schema: {
       input: z =>
         z.object({
           name: projectName(z),
           owner: projectOwner(z),
-          environment: z.string({ description: 'Target environment (one the platform offers)' }).optional(),
-          size: z.enum(['small', 'medium', 'large'], { description: 'Size preset (sets replicas, gpus, cpu and memory); not together with those' }).optional(),
-          replicas: z.number({ description: 'Replicas (within the platform ceiling)' }).int().optional(),
-          gpus: z.number({ description: 'GPUs per replica (within the platform ceiling)' }).int().optional(),
-          cpu: z.string({ description: 'CPU per replica, e.g. "2" or "500m"' }).optional(),
-          memory: z.string({ description: 'Memory per replica, e.g. "4Gi"' }).optional(),
-          versionPolicy: z.enum(['latest', 'all', 'specific'], { description: 'Which model versions to serve (default latest)' }).optional(),
-          latestVersions: z.number({ description: 'With "latest": how many versions (default 1)' }).int().optional(),
-          versions: z.array(z.number().int(), { description: 'With "specific": the versions to serve' }).optional(),
-          versionLabels: z.record(z.number().int(), { description: 'Version labels, e.g. { stable: 3, canary: 4 }' }).optional(),
+          environment: z
+            .string({
+              description: 'Target environment (one the platform offers)',
+            })
+            .optional(),
+          size: z
+            .enum(['small', 'medium', 'large'], {
+              description:
+                'Size preset (sets replicas, gpus, cpu and memory); not together with those',
+            })
+            .optional(),
+          replicas: z
+            .number({ description: 'Replicas (within the platform ceiling)' })
+            .int()
+            .optional(),
+          gpus: z
+            .number({
+              description: 'GPUs per replica (within the platform ceiling)',
+            })
+            .int()
+            .optional(),
+          cpu: z
+            .string({ description: 'CPU per replica, e.g. "2" or "500m"' })
+            .optional(),
+          memory: z
+            .string({ description: 'Memory per replica, e.g. "4Gi"' })
+            .optional(),
+          versionPolicy: z
+            .enum(['latest', 'all', 'specific'], {
+              description: 'Which model versions to serve (default latest)',
+            })
+            .optional(),
+          latestVersions: z
+            .number({
+              description: 'With "latest": how many versions (default 1)',
+            })
+            .int()
+            .optional(),
+          versions: z
+            .array(z.number().int(), {
+              description: 'With "specific": the versions to serve',
+            })
+            .optional(),
+          versionLabels: z
+            .record(z.number().int(), {
+              description: 'Version labels, e.g. { stable: 3, canary: 4 }',
+            })
+            .optional(),
           batching: z
             .object(
               {
@@ -96,48 +114,98 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
             .optional(),
           grants: grantsInput(z),
           storageUri: z
-            .string({ description: "Model base path (gs://, s3:// or pvc://) under the platform's model storage; default <base>/<name>" })
+            .string({
+              description:
+                "Model base path (gs://, s3:// or pvc://) under the platform's model storage; default <base>/<name>",
+            })
             .optional(),
         }),
       output: z =>
         z.object({
           namespace: z.string({ description: 'Project namespace' }),
-          serviceAccount: z.string({ description: 'Service account the model server runs as' }),
+          serviceAccount: z.string({
+            description: 'Service account the model server runs as',
+          }),
           restUrl: z.string({ description: 'Cluster-internal REST model URL' }),
-          grpcUrl: z.string({ description: 'Cluster-internal gRPC address (TF Serving runtime)' }).optional(),
-          gatewayUrl: z.string({ description: 'Public URL through the gateway, when configured' }).optional(),
+          grpcUrl: z
+            .string({
+              description: 'Cluster-internal gRPC address (TF Serving runtime)',
+            })
+            .optional(),
+          gatewayUrl: z
+            .string({
+              description: 'Public URL through the gateway, when configured',
+            })
+            .optional(),
           runtime: z.enum(['tfserving', 'kserve']),
           gitopsTarget: z.enum(['local', 'github']),
-          branch: z.string({ description: 'GitOps branch carrying the change' }),
+          branch: z.string({
+            description: 'GitOps branch carrying the change',
+          }),
           commit: z.string({ description: 'Commit on the branch' }).optional(),
-          url: z.string({ description: 'Pull request URL (github) or repository URL (local)' }).optional(),
+          url: z
+            .string({
+              description:
+                'Pull request URL (github) or repository URL (local)',
+            })
+            .optional(),
           pullRequestUrl: z.string().optional(),
           pullRequestNumber: z.number().optional(),
-          changed: z.boolean({ description: 'False when the branch already held exactly these files' }),
-          files: z.array(z.string(), { description: 'Paths of the generated files in the GitOps repository' }),
+          changed: z.boolean({
+            description:
+              'False when the branch already held exactly these files',
+          }),
+          files: z.array(z.string(), {
+            description:
+              'Paths of the generated files in the GitOps repository',
+          }),
           manifests: z
-            .array(z.object({ path: z.string(), content: z.string() }), { description: 'Dry run only: the generated files' })
+            .array(z.object({ path: z.string(), content: z.string() }), {
+              description: 'Dry run only: the generated files',
+            })
             .optional(),
         }),
     },
     async handler(ctx) {
+      const build = await import('./build'); // manifest builders load on the first run
       const input = ctx.input;
-      const project = deriveProject({ name: input.name, owner: input.owner }, naming);
-      const spec = resolveServingSpec(input as ServingRequest, project, serving);
-      const { manifests, endpoints } = buildServingManifests(project, spec, serving);
-      const grants = computeGrants(access, project, normaliseRequestedGrants(input.grants));
-      const gatewayFiles = gatewayManifestFiles(
-        buildGatewayManifests(project, grants, gateway, { runtime: spec.runtime }),
+      const project = deriveProject(
+        { name: input.name, owner: input.owner },
+        naming,
+      );
+      const spec = resolveServingSpec(
+        input as ServingRequest,
+        project,
+        serving,
+      );
+      const { manifests, endpoints } = build.buildServingManifests(
+        project,
+        spec,
+        serving,
+      );
+      const grants = computeGrants(
+        access,
+        project,
+        normaliseRequestedGrants(input.grants),
+      );
+      const gatewayFiles = build.gatewayManifestFiles(
+        build.buildGatewayManifests(project, grants, gateway, {
+          runtime: spec.runtime,
+        }),
         project,
         pathTemplate,
       );
-      const files = [...servingManifestFiles(manifests, project, pathTemplate), ...gatewayFiles].sort((a, b) =>
-        a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
-      );
+      const files = [
+        ...build.servingManifestFiles(manifests, project, pathTemplate),
+        ...gatewayFiles,
+      ].sort(comparePaths);
       const paths = files.map(f => f.path);
       const initiator = ctx.user?.ref ?? 'unknown';
       // Every input is checked; before anything leaves the step, the one project check.
-      await authorizeProject(projectAccess, ctx, project, { action: SERVING_PROVISION_ACTION_ID, mode: 'use' });
+      await authorizeProject(projectAccess, ctx, project, {
+        action: SERVING_PROVISION_ACTION_ID,
+        mode: 'use',
+      });
 
       ctx.output('namespace', project.namespace);
       ctx.output('serviceAccount', project.serviceAccount);
@@ -149,7 +217,9 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
       ctx.output('files', paths);
 
       if (ctx.isDryRun) {
-        ctx.logger.info(`Dry run: ${files.length} manifest(s) for ${project.namespace}; nothing committed`);
+        ctx.logger.info(
+          `Dry run: ${files.length} manifest(s) for ${project.namespace}; nothing committed`,
+        );
         ctx.output('branch', project.gitopsBranch);
         ctx.output('changed', true);
         ctx.output('manifests', files);
@@ -159,14 +229,21 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
       const change: GitOpsChange = {
         branch: project.gitopsBranch,
         title: `Model project ${project.name}: serving endpoint (${spec.environment})`,
-        description: describeChange(project, spec, serving, endpoints, paths, initiator),
+        description: build.describeChange(
+          project,
+          spec,
+          serving,
+          endpoints,
+          paths,
+          initiator,
+        ),
         files,
         initiator,
         author: initiatorAuthor(ctx.user),
         labels: ['model-serving', `env/${spec.environment}`],
         reviewers: reviewersFor(project.owner),
         ownedPaths: new RegExp(
-          `(?:${servingOwnedPaths(project, pathTemplate).source})|(?:${gatewayOwnedPaths(project, pathTemplate).source})`,
+          `(?:${build.servingOwnedPaths(project, pathTemplate).source})|(?:${build.gatewayOwnedPaths(project, pathTemplate).source})`,
         ),
       };
       const digest = createHash('sha256')
@@ -194,9 +271,16 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
               },
             },
             () => gitops.propose(change),
-            r => ({ commit: r.commit, url: r.url, changed: r.changed, pullRequestNumber: r.pullRequestNumber ?? null }),
+            r => ({
+              commit: r.commit,
+              url: r.url,
+              changed: r.changed,
+              pullRequestNumber: r.pullRequestNumber ?? null,
+            }),
           );
-          return { ...proposed } as GitOpsResult & { [key: string]: string | number | boolean | undefined };
+          return { ...proposed } as GitOpsResult & {
+            [key: string]: string | number | boolean | undefined;
+          };
         },
       });
       ctx.logger.info(
@@ -205,7 +289,10 @@ export function createServingProvisionAction(options: ServingProvisionActionOpti
       ctx.output('branch', result.branch);
       ctx.output('commit', result.commit);
       ctx.output('url', result.url);
-      if (result.target === 'github' && result.pullRequestNumber !== undefined) {
+      if (
+        result.target === 'github' &&
+        result.pullRequestNumber !== undefined
+      ) {
         ctx.output('pullRequestUrl', result.url);
         ctx.output('pullRequestNumber', result.pullRequestNumber);
       }

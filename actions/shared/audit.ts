@@ -16,7 +16,10 @@ export interface AuditedStep {
   meta?: JsonObject;
 }
 
-export function auditMeta(subject: AuditSubject, meta: JsonObject = {}): JsonObject {
+export function auditMeta(
+  subject: AuditSubject,
+  meta: JsonObject = {},
+): JsonObject {
   return {
     initiator: subject.user?.ref ?? 'unknown',
     taskId: subject.task.id,
@@ -45,9 +48,14 @@ export async function audited<T>(
   try {
     result = await effect();
   } catch (error) {
-    await event.fail({ error: error as Error, meta: auditMeta(subject, step.meta) });
+    await event.fail({
+      error: error as Error,
+      meta: auditMeta(subject, step.meta),
+    });
     throw error;
   }
-  await event.success({ meta: auditMeta(subject, { ...step.meta, ...(resultMeta?.(result) ?? {}) }) });
+  await event.success({
+    meta: auditMeta(subject, { ...step.meta, ...(resultMeta?.(result) ?? {}) }),
+  });
   return result;
 }

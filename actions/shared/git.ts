@@ -27,7 +27,9 @@ export function git(
       },
       (error, stdout, stderr) => {
         if (error) {
-          const e = new Error(`git ${args[0]} failed: ${String(stderr || error.message).trim()}`);
+          const e = new Error(
+            `git ${args[0]} failed: ${String(stderr || error.message).trim()}`,
+          );
           reject(e);
         } else {
           resolve({ stdout: String(stdout), stderr: String(stderr) });
@@ -41,7 +43,10 @@ export function git(
 const queues = new Map<string, Promise<unknown>>();
 
 /** Serialises work on one repository within this process. */
-export async function withRepositoryLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+export async function withRepositoryLock<T>(
+  key: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const previous = queues.get(key) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(work);
   const tail = run.catch(() => undefined);

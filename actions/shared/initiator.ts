@@ -2,11 +2,17 @@ import { parseEntityRef } from '@backstage/catalog-model';
 
 export interface Initiator {
   ref?: string;
-  entity?: { metadata: { name: string }; spec?: { profile?: { displayName?: string; email?: string } } };
+  entity?: {
+    metadata: { name: string };
+    spec?: { profile?: { displayName?: string; email?: string } };
+  };
 }
 
 /** The commit author for changes made on behalf of the person who started the task. */
-export function initiatorAuthor(user: Initiator | undefined): { name: string; email: string } {
+export function initiatorAuthor(user: Initiator | undefined): {
+  name: string;
+  email: string;
+} {
   const profile = user?.entity?.spec?.profile;
   let name = 'unknown';
   if (user?.ref) {

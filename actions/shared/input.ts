@@ -1,21 +1,41 @@
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 
+/* eslint-disable no-control-regex -- control and invisible characters are refused on purpose */
+const INVISIBLE_CHARACTERS =
+  /[\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
+/* eslint-enable no-control-regex */
+
 /** How a value is shown in an error message: at most 80 characters, JSON-quoted. */
+
 export function shown(value: unknown): string {
-  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const s =
+    typeof value === 'string'
+      ? value
+      : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
 }
 
 /** A string of at most `max` characters without control characters; else an InputError naming the field. */
-export function boundedString(field: string, value: unknown, max: number, example: string): string {
+export function boundedString(
+  field: string,
+  value: unknown,
+  max: number,
+  example: string,
+): string {
   if (typeof value !== 'string') {
-    throw new InputError(`${field} must be a string, got ${Array.isArray(value) ? 'a list' : typeof value}; give e.g. ${JSON.stringify(example)}`);
+    throw new InputError(
+      `${field} must be a string, got ${Array.isArray(value) ? 'a list' : typeof value}; give e.g. ${JSON.stringify(example)}`,
+    );
   }
-  if (value.length > max) throw new InputError(`${field} is ${value.length} characters long; use at most ${max}, e.g. ${JSON.stringify(example)}`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/.test(value)) {
-    throw new InputError(`${field} ${shown(value)} contains control or invisible characters; remove them`);
+  if (value.length > max)
+    throw new InputError(
+      `${field} is ${value.length} characters long; use at most ${max}, e.g. ${JSON.stringify(example)}`,
+    );
+  if (INVISIBLE_CHARACTERS.test(value)) {
+    throw new InputError(
+      `${field} ${shown(value)} contains control or invisible characters; remove them`,
+    );
   }
   return value;
 }
@@ -27,11 +47,20 @@ const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
  * inside `root`: refuses absolute paths, `..`, backslashes, percent-encoding, template text and
  * look-alike characters, with an InputError naming the field.
  */
-export function workspacePath(field: string, root: string, value: unknown, example: string): string {
+export function workspacePath(
+  field: string,
+  root: string,
+  value: unknown,
+  example: string,
+): string {
   const rel = boundedString(field, value, 1024, example);
-  const segments = rel.split('/').filter((s, i, all) => !(s === '.' || (s === '' && i === all.length - 1)));
+  const segments = rel
+    .split('/')
+    .filter((s, i, all) => !(s === '.' || (s === '' && i === all.length - 1)));
   if (rel.startsWith('/') || segments.includes('..')) {
-    throw new InputError(`${field} ${shown(rel)} is outside the workspace; use a relative path such as ${JSON.stringify(example)}`);
+    throw new InputError(
+      `${field} ${shown(rel)} is outside the workspace; use a relative path such as ${JSON.stringify(example)}`,
+    );
   }
   if (rel === '' || segments.some(s => !SEGMENT.test(s))) {
     throw new InputError(
@@ -41,6 +70,8 @@ export function workspacePath(field: string, root: string, value: unknown, examp
   try {
     return resolveSafeChildPath(root, rel);
   } catch {
-    throw new InputError(`${field} ${shown(rel)} is outside the workspace; use a relative path such as ${JSON.stringify(example)}`);
+    throw new InputError(
+      `${field} ${shown(rel)} is outside the workspace; use a relative path such as ${JSON.stringify(example)}`,
+    );
   }
 }

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import { makeValidator, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  makeValidator,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 
 /** RFC 1123 label, as Kubernetes uses for namespaces, services and service accounts. */
@@ -37,16 +41,26 @@ export interface ModelProject {
   gitopsBranch: string;
 }
 
+/** Entity kinds that may own a model project (`tensorflow.ownerKinds`). */
+export type OwnerKind = 'group' | 'user';
+/** Owner kinds when `tensorflow.ownerKinds` is unset. */
+export const DEFAULT_OWNER_KINDS: readonly OwnerKind[] = ['group'];
+
 export interface ProjectNamingOptions {
   /** Prefix for the project namespace, e.g. `ml-`. */
   namespacePrefix: string;
-  /** Entity kinds accepted as owner; defaults to `['group']`. */
-  ownerKinds?: string[];
+  /**
+   * Entity kinds accepted as owner: the one owner rule (`tensorflow.ownerKinds`), read once in
+   * module.ts and followed by every action. Defaults to `['group']`.
+   */
+  ownerKinds?: readonly string[];
 }
 
 export function assertDnsLabel(field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new InputError(`${field} is required: give a lowercase name such as "fraud-detector"`);
+    throw new InputError(
+      `${field} is required: give a lowercase name such as "fraud-detector"`,
+    );
   }
   if (value.length > DNS_LABEL_MAX) {
     throw new InputError(
@@ -74,19 +88,36 @@ export function parseStrictEntityRef(
   if (value.length > 255) return undefined;
   let ref;
   try {
-    ref = parseEntityRef(value, { defaultKind: context.defaultKind, defaultNamespace: context.defaultNamespace ?? 'default' });
+    ref = parseEntityRef(value, {
+      defaultKind: context.defaultKind,
+      defaultNamespace: context.defaultNamespace ?? 'default',
+    });
   } catch {
     return undefined;
   }
   if (!/^[a-zA-Z][a-z0-9A-Z]*$/.test(ref.kind)) return undefined;
-  if (!entityNames.isValidNamespace(ref.namespace) || !entityNames.isValidEntityName(ref.name)) return undefined;
-  return { kind: ref.kind.toLocaleLowerCase('en-US'), namespace: ref.namespace, name: ref.name };
+  if (
+    !entityNames.isValidNamespace(ref.namespace) ||
+    !entityNames.isValidEntityName(ref.name)
+  )
+    return undefined;
+  return {
+    kind: ref.kind.toLocaleLowerCase('en-US'),
+    namespace: ref.namespace,
+    name: ref.name,
+  };
 }
 
 /** Normalises an owner reference to a full entity ref of an allowed kind. */
-export function normaliseOwnerRef(field: string, value: unknown, kinds: string[] = ['group']): string {
+export function normaliseOwnerRef(
+  field: string,
+  value: unknown,
+  kinds: readonly string[] = DEFAULT_OWNER_KINDS,
+): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new InputError(`${field} is required: give an entity ref such as "group:default/ml-platform"`);
+    throw new InputError(
+      `${field} is required: give an entity ref such as "group:default/ml-platform"`,
+    );
   }
   const ref = parseStrictEntityRef(value.trim(), { defaultKind: kinds[0] });
   if (!ref) {
@@ -131,7 +162,13 @@ export function deriveProject(
       `name "${name}" gives the namespace "${namespace}" (prefix "${options.namespacePrefix}"), which is not a DNS-1123 label of at most ${DNS_LABEL_MAX} characters; choose a shorter name`,
     );
   }
-  return { name, owner, namespace, serviceAccount: `${name}-serving`, gitopsBranch: `model/${name}` };
+  return {
+    name,
+    owner,
+    namespace,
+    serviceAccount: `${name}-serving`,
+    gitopsBranch: `model/${name}`,
+  };
 }
 
 /** Catalog entity names of a project: each the project name plus a fixed suffix (injective). */
@@ -150,7 +187,9 @@ export interface ProjectEntityNames {
   serviceAccount: string;
 }
 
-export function projectEntityNames(project: Pick<ModelProject, 'name' | 'serviceAccount'>): ProjectEntityNames {
+export function projectEntityNames(
+  project: Pick<ModelProject, 'name' | 'serviceAccount'>,
+): ProjectEntityNames {
   const names: ProjectEntityNames = {
     namespace: 'default',
     repo: project.name,
@@ -160,7 +199,10 @@ export function projectEntityNames(project: Pick<ModelProject, 'name' | 'service
     serviceAccount: `${project.serviceAccount}-sa`,
   };
   for (const value of Object.values(names)) {
-    if (value.length > DNS_LABEL_MAX) throw new InputError(`name "${project.name}" gives the entity name "${value}", longer than 63 characters`);
+    if (value.length > DNS_LABEL_MAX)
+      throw new InputError(
+        `name "${project.name}" gives the entity name "${value}", longer than 63 characters`,
+      );
   }
   return names;
 }
@@ -177,8 +219,15 @@ export function boundedName(prefix: string, name: string, max: number): string {
   const full = `${prefix}${name}`;
   if (full.length < max) return full;
   const digest = createHash('sha256').update(name).digest();
-  const hash = digest.readBigUInt64BE(0).toString(36).padStart(13, '0').slice(-12);
+  const hash = digest
+    .readBigUInt64BE(0)
+    .toString(36)
+    .padStart(13, '0')
+    .slice(-12);
   const keep = max - prefix.length - hash.length - 1;
-  if (keep < 1) throw new Error(`boundedName: prefix "${prefix}" leaves no room in ${max} characters`);
+  if (keep < 1)
+    throw new Error(
+      `boundedName: prefix "${prefix}" leaves no room in ${max} characters`,
+    );
   return `${prefix}${name.slice(0, keep)}-${hash}`;
 }

@@ -8,10 +8,16 @@ export function packageRoot(): string {
     const candidate = path.join(dir, 'package.json');
     if (fs.existsSync(candidate)) {
       const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8'));
-      if (pkg.name === '@ml-platform/plugin-scaffolder-backend-module-tensorflow') return dir;
+      if (
+        pkg.name === '@ml-platform/plugin-scaffolder-backend-module-tensorflow'
+      )
+        return dir;
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the package root of the tensorflow scaffolder module');
+    if (parent === dir)
+      throw new Error(
+        'cannot find the package root of the tensorflow scaffolder module',
+      );
     dir = parent;
   }
 }

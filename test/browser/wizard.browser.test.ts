@@ -1,11 +1,14 @@
-import { main as cli } from '../../actions/cli/create-model';
+import { main as cli } from '../../cli/createModel';
 import { waitFor } from '../support/backend';
 import { browserUnavailable, type BrowserSession } from './support/browser';
 import { useWizardUi } from './support/suite';
 import * as wizard from './support/wizard';
 
 /** The scope checkboxes as the form labels them (ui:enumNames in the templates). */
-const SCOPE_LABELS: Record<string, string> = { predict: 'Call the model (predict)', 'read-metadata': 'Read endpoint status and metadata' };
+const SCOPE_LABELS: Record<string, string> = {
+  predict: 'Call the model (predict)',
+  'read-metadata': 'Read endpoint status and metadata',
+};
 
 /**
  * The wizard as a person uses it: the dev backend exactly as `npm start` runs it (serving the
@@ -39,20 +42,29 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     docImages: [
       { run: 'create-model-preset', shot: 'serving', image: 'wizard.png' },
       { run: 'create-model-preset', shot: 'task-page', image: 'task-page.png' },
-      { run: 'create-model-preset', shot: 'entity-page', image: 'entity-page.png' },
+      {
+        run: 'create-model-preset',
+        shot: 'entity-page',
+        image: 'entity-page.png',
+      },
     ],
   });
   const session = (run: string) => ui.session(run);
 
-  const expectNoConsoleErrors = (s: BrowserSession) => expect(s.errors).toEqual([]);
+  const expectNoConsoleErrors = (s: BrowserSession) =>
+    expect(s.errors).toEqual([]);
 
-  async function fillCreateModel(s: BrowserSession, a: ModelAnswers): Promise<string> {
+  async function fillCreateModel(
+    s: BrowserSession,
+    a: ModelAnswers,
+  ): Promise<string> {
     const { page } = s;
     await wizard.chooseTemplate(page, 'Create new model');
     await wizard.fillText(page, 'Name', a.name);
     await wizard.fillText(page, 'Description', a.description);
     await wizard.pickEntity(page, 'Owner', a.owner.search, a.owner.option);
-    if (a.system) await wizard.pickEntity(page, 'System', a.system.search, a.system.option);
+    if (a.system)
+      await wizard.pickEntity(page, 'System', a.system.search, a.system.option);
     if (a.lifecycle) await wizard.selectOption(page, 'Lifecycle', a.lifecycle);
     await s.shot('basics');
     await wizard.next(page);
@@ -65,7 +77,11 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
       await wizard.selectOption(page, 'How to size the endpoint', /preset/i);
       await wizard.selectOption(page, 'Size', a.sizing.size);
     } else {
-      await wizard.selectOption(page, 'How to size the endpoint', /replicas and gpus/i);
+      await wizard.selectOption(
+        page,
+        'How to size the endpoint',
+        /replicas and gpus/i,
+      );
       await wizard.fillText(page, 'Replicas', a.sizing.replicas);
       await wizard.fillText(page, 'GPUs per replica', a.sizing.gpus);
     }
@@ -74,7 +90,13 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
 
     if (a.grant) {
       const row = await wizard.addArrayItem(page);
-      await wizard.pickEntity(page, 'Group', a.grant.search, a.grant.option, row);
+      await wizard.pickEntity(
+        page,
+        'Group',
+        a.grant.search,
+        a.grant.option,
+        row,
+      );
       await wizard.check(page, SCOPE_LABELS[a.grant.scope], row);
     }
     await s.shot('access');
@@ -87,17 +109,26 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     return review;
   }
 
-  async function taskParameters(taskId: string): Promise<Record<string, unknown>> {
-    const task = await ui.backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
+  async function taskParameters(
+    taskId: string,
+  ): Promise<Record<string, unknown>> {
+    const task = await ui.backend.api(
+      `/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`,
+    );
     expect(task.status).toBe(200);
     return task.body.spec.parameters;
   }
 
-  async function finishTask(s: BrowserSession, shot = 'task-page'): Promise<{ taskId: string; text: string; failed: boolean }> {
+  async function finishTask(
+    s: BrowserSession,
+    shot = 'task-page',
+  ): Promise<{ taskId: string; text: string; failed: boolean }> {
     const taskId = await wizard.create(s.page);
     const text = await wizard.waitForTaskPage(s.page, /Serving endpoint/);
     await s.shot(shot);
-    const task = await ui.backend.api(`/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`);
+    const task = await ui.backend.api(
+      `/api/scaffolder/v2/tasks/${encodeURIComponent(taskId)}`,
+    );
     return { taskId, text, failed: task.body.status !== 'completed' };
   }
 
@@ -109,7 +140,11 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     lifecycle: 'production',
     runs: 3,
     sizing: { size: /^Medium/ },
-    grant: { search: 'Data', option: /data-science|Data Science/, scope: 'predict' },
+    grant: {
+      search: 'Data',
+      option: /data-science|Data Science/,
+      scope: 'predict',
+    },
   };
 
   it('Create new model with a preset size and a grant: review, create, task page, entity page; the CLI submits the same parameters', async () => {
@@ -118,7 +153,10 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     expect(review).toContain('ui-fraud');
     expect(review).toMatch(/medium/i);
     const { taskId, failed, text } = await finishTask(s);
-    expect({ failed, text: failed ? text : '' }).toEqual({ failed: false, text: '' });
+    expect({ failed, text: failed ? text : '' }).toEqual({
+      failed: false,
+      text: '',
+    });
 
     const params = await taskParameters(taskId);
     expect(params).toMatchObject({
@@ -133,25 +171,49 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     });
 
     // The task page links to the new entities; follow the endpoint's.
-    await s.page.getByRole('link', { name: /Serving endpoint/ }).first().click();
+    await s.page
+      .getByRole('link', { name: /Serving endpoint/ })
+      .first()
+      .click();
     await s.page.waitForURL(/\/catalog\/default\/component\/ui-fraud-endpoint/);
     await s.page.getByText('ml-platform', { exact: false }).first().waitFor();
     await s.page.getByText('REST endpoint (in-cluster)').first().waitFor();
     await s.shot('entity-page');
-    const about = (await s.page.locator('main, article').first().innerText()).replace(/\s+/g, ' ');
+    const about = (
+      await s.page.locator('main, article').first().innerText()
+    ).replace(/\s+/g, ' ');
     expect(about).toMatch(/ml-platform/);
     expect(about).toMatch(/payments/);
     const ownerLink = s.page.getByRole('link', { name: /ml-platform/ }).first();
-    expect(await ownerLink.getAttribute('href')).toBe('/catalog/default/group/ml-platform');
-    const endpoint = await waitFor('the endpoint entity with its relations', async () => {
-      const r = await ui.backend.api('/api/catalog/entities/by-name/component/default/ui-fraud-endpoint');
-      return r.status === 200 && r.body.relations?.length ? r.body : undefined;
-    });
-    const relations = endpoint.relations.map((r: { type: string; targetRef: string }) => `${r.type} ${r.targetRef}`);
-    expect(relations).toEqual(expect.arrayContaining(['ownedBy group:default/ml-platform', 'partOf system:default/payments']));
+    expect(await ownerLink.getAttribute('href')).toBe(
+      '/catalog/default/group/ml-platform',
+    );
+    const endpoint = await waitFor(
+      'the endpoint entity with its relations',
+      async () => {
+        const r = await ui.backend.api(
+          '/api/catalog/entities/by-name/component/default/ui-fraud-endpoint',
+        );
+        return r.status === 200 && r.body.relations?.length
+          ? r.body
+          : undefined;
+      },
+    );
+    const relations = endpoint.relations.map(
+      (r: { type: string; targetRef: string }) => `${r.type} ${r.targetRef}`,
+    );
+    expect(relations).toEqual(
+      expect.arrayContaining([
+        'ownedBy group:default/ml-platform',
+        'partOf system:default/payments',
+      ]),
+    );
     // the entity's links open real pages in this app (same origin as the backend)
     const annotations = endpoint.metadata.annotations ?? {};
-    for (const url of Object.values(annotations).filter((v): v is string => typeof v === 'string' && v.startsWith('http://localhost'))) {
+    for (const url of Object.values(annotations).filter(
+      (v): v is string =>
+        typeof v === 'string' && v.startsWith('http://localhost'),
+    )) {
       expect(url.startsWith(ui.backend.baseUrl)).toBe(true);
     }
     expectNoConsoleErrors(s);
@@ -161,15 +223,24 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     const err: string[] = [];
     const code = await cli(
       [
-        '--name', 'ui-fraud-cli',
-        '--owner', 'group:default/ml-platform',
-        '--description', presetRun.description,
-        '--system', 'system:default/payments',
-        '--lifecycle', 'production',
-        '--set', 'runs=3',
-        '--set', 'size=medium',
-        '--set', 'grants=[{"group":"group:default/data-science","scopes":["predict"]}]',
-        '--backstage-url', ui.backend.baseUrl,
+        '--name',
+        'ui-fraud-cli',
+        '--owner',
+        'group:default/ml-platform',
+        '--description',
+        presetRun.description,
+        '--system',
+        'system:default/payments',
+        '--lifecycle',
+        'production',
+        '--set',
+        'runs=3',
+        '--set',
+        'size=medium',
+        '--set',
+        'grants=[{"group":"group:default/data-science","scopes":["predict"]}]',
+        '--backstage-url',
+        ui.backend.baseUrl,
         '--quiet',
       ],
       { write: (x: string) => out.push(x) } as any,
@@ -177,11 +248,18 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     );
     expect({ code, err: err.join('') }).toEqual({ code: 0, err: '' });
     const printed = out.join('');
-    expect(printed).toMatch(/Filled in[^\n]*\n(.*\n)*\s+sizing = "preset" \(template default\)/);
-    expect(printed).toContain(`${ui.backend.baseUrl}/catalog/default/component/ui-fraud-cli-endpoint`);
+    expect(printed).toMatch(
+      /Filled in[^\n]*\n(.*\n)*\s+sizing = "preset" \(template default\)/,
+    );
+    expect(printed).toContain(
+      `${ui.backend.baseUrl}/catalog/default/component/ui-fraud-cli-endpoint`,
+    );
     const cliTaskId = /Task (\S+) started/.exec(printed)![1];
     const cliParams = await taskParameters(cliTaskId);
-    expect({ ...cliParams, name: undefined }).toEqual({ ...params, name: undefined });
+    expect({ ...cliParams, name: undefined }).toEqual({
+      ...params,
+      name: undefined,
+    });
   });
 
   it('Create new model with custom replicas and GPUs', async () => {
@@ -196,14 +274,28 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     });
     expect(review).toContain('ui-custom');
     const { taskId, failed, text } = await finishTask(s);
-    expect({ failed, text: failed ? text : '' }).toEqual({ failed: false, text: '' });
-    expect(await taskParameters(taskId)).toMatchObject({ sizing: 'custom', replicas: 2, gpus: 0, lifecycle: 'experimental' });
+    expect({ failed, text: failed ? text : '' }).toEqual({
+      failed: false,
+      text: '',
+    });
+    expect(await taskParameters(taskId)).toMatchObject({
+      sizing: 'custom',
+      replicas: 2,
+      gpus: 0,
+      lifecycle: 'experimental',
+    });
     expectNoConsoleErrors(s);
   });
 
   it('Provision a model serving endpoint, picking the model with its EntityPicker', async () => {
     await waitFor('the ui-fraud model in the catalog', async () =>
-      (await ui.backend.api('/api/catalog/entities/by-name/resource/default/ui-fraud-model')).status === 200 ? true : undefined,
+      (
+        await ui.backend.api(
+          '/api/catalog/entities/by-name/resource/default/ui-fraud-model',
+        )
+      ).status === 200
+        ? true
+        : undefined,
     );
     const s = await session('provision-endpoint');
     const { page } = s;
@@ -223,7 +315,10 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
     await s.shot('review');
     expect(review).toMatch(/ui-fraud-model/);
     const { taskId, failed, text } = await finishTask(s);
-    expect({ failed, text: failed ? text : '' }).toEqual({ failed: false, text: '' });
+    expect({ failed, text: failed ? text : '' }).toEqual({
+      failed: false,
+      text: '',
+    });
     expect(await taskParameters(taskId)).toMatchObject({
       model: 'resource:default/ui-fraud-model',
       environment: 'staging',
@@ -235,22 +330,30 @@ describeBrowser('the wizard in a real Backstage UI (Chromium)', () => {
   });
 
   it('refuses an owner the user is not in, and the task page says how to fix it', async () => {
-    // the Owner picker offers only the user's own groups (wizard-ux.browser.test.ts), so this comes through the API
+    // the Owner picker offers only the user's own groups (wizardUx.browser.test.ts), so this comes through the API
     const created = await ui.backend.api('/api/scaffolder/v2/tasks', {
       method: 'POST',
       json: {
         templateRef: 'template:default/create-model',
-        values: { name: 'ui-refused', description: presetRun.description, owner: 'group:default/data-science' },
+        values: {
+          name: 'ui-refused',
+          description: presetRun.description,
+          owner: 'group:default/data-science',
+        },
       },
     });
     expect(created.status).toBe(201);
     const s = await session('refused-owner');
-    await s.page.goto(`${ui.backend.baseUrl}/create/tasks/${encodeURIComponent(created.body.id)}`);
+    await s.page.goto(
+      `${ui.backend.baseUrl}/create/tasks/${encodeURIComponent(created.body.id)}`,
+    );
     const { failed, text } = await wizard.waitForTaskOutcome(s.page);
     await s.shot('task-page-refused');
     expect(failed).toBe(true);
     expect(text).toMatch(/not a member of group:default\/data-science/);
-    expect(text).toMatch(/Ask a member of group:default\/data-science to add you/);
+    expect(text).toMatch(
+      /Ask a member of group:default\/data-science to add you/,
+    );
     expectNoConsoleErrors(s);
   });
 });

@@ -42,7 +42,13 @@ export function actionContext<TInput extends Record<string, any>>(
     output: jest.fn((name: string, value: unknown) => {
       outputs[name] = value;
     }),
-    async checkpoint<T>({ key, fn }: { key: string; fn: () => Promise<T> | T }): Promise<T> {
+    async checkpoint<T>({
+      key,
+      fn,
+    }: {
+      key: string;
+      fn: () => Promise<T> | T;
+    }): Promise<T> {
       if (checkpoints.has(key)) return checkpoints.get(key) as T;
       const value = await fn();
       checkpoints.set(key, value);

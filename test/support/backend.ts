@@ -10,10 +10,17 @@ import {
   type HttpAuthService,
 } from '@backstage/backend-plugin-api';
 import { NotAllowedError } from '@backstage/errors';
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import knexFactory, { type Knex } from 'knex';
 import type { JsonObject } from '@backstage/types';
-import { catalogModuleAllowFileLocations, catalogModuleErrorLogger } from '../../dev/modules';
+import {
+  catalogModuleAllowFileLocations,
+  catalogModuleErrorLogger,
+} from '../../dev/modules';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 
@@ -34,14 +41,34 @@ export class RecordingAuditor {
   forPlugin(plugin: string): AuditorService {
     return {
       createEvent: async ({ eventId, severityLevel, meta }) => {
-        if (this.failOn?.(eventId)) throw new Error(`audit sink unavailable for ${eventId}`);
-        this.events.push({ plugin, eventId, severityLevel, status: 'initiated', meta });
+        if (this.failOn?.(eventId))
+          throw new Error(`audit sink unavailable for ${eventId}`);
+        this.events.push({
+          plugin,
+          eventId,
+          severityLevel,
+          status: 'initiated',
+          meta,
+        });
         return {
           success: async (o?: { meta?: JsonObject }) => {
-            this.events.push({ plugin, eventId, severityLevel, status: 'succeeded', meta: { ...meta, ...o?.meta } });
+            this.events.push({
+              plugin,
+              eventId,
+              severityLevel,
+              status: 'succeeded',
+              meta: { ...meta, ...o?.meta },
+            });
           },
           fail: async (o: { meta?: JsonObject; error: Error }) => {
-            this.events.push({ plugin, eventId, severityLevel, status: 'failed', meta: { ...meta, ...o.meta }, error: o.error.message });
+            this.events.push({
+              plugin,
+              eventId,
+              severityLevel,
+              status: 'failed',
+              meta: { ...meta, ...o.meta },
+              error: o.error.message,
+            });
           },
         };
       },
@@ -50,7 +77,9 @@ export class RecordingAuditor {
 
   /** Events of our module (the scaffolder's own `task` events left out). */
   ours(): RecordedAuditEvent[] {
-    return this.events.filter(e => e.plugin === 'scaffolder' && e.eventId !== 'task');
+    return this.events.filter(
+      e => e.plugin === 'scaffolder' && e.eventId !== 'task',
+    );
   }
 }
 
@@ -78,19 +107,34 @@ function actorAwareHttpAuth(defaultCredentials: BackstageCredentials) {
       const auth = mockServices.auth({ pluginId: plugin.getId() });
       const SERVICE = 'mock-service-token:';
       return {
-        async credentials(req: any, options?: { allow?: string[]; allowLimitedAccess?: boolean }) {
-          const token = /^Bearer[ ]+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+        async credentials(
+          req: any,
+          options?: { allow?: string[]; allowLimitedAccess?: boolean },
+        ) {
+          const token = /^Bearer[ ]+(\S+)$/i.exec(
+            String(req.headers.authorization ?? ''),
+          )?.[1];
           let credentials: BackstageCredentials = defaultCredentials;
-          if (token?.startsWith(SERVICE) && JSON.parse(token.slice(SERVICE.length)).obo) {
+          if (
+            token?.startsWith(SERVICE) &&
+            JSON.parse(token.slice(SERVICE.length)).obo
+          ) {
             const { sub, obo } = JSON.parse(token.slice(SERVICE.length));
-            credentials = mockCredentials.user(obo, { actor: { subject: sub } });
+            credentials = mockCredentials.user(obo, {
+              actor: { subject: sub },
+            });
           } else if (token === 'mock-none-token') {
             credentials = mockCredentials.none();
           } else if (token) {
-            credentials = await auth.authenticate(token, { allowLimitedAccess: options?.allowLimitedAccess });
+            credentials = await auth.authenticate(token, {
+              allowLimitedAccess: options?.allowLimitedAccess,
+            });
           }
           const type = (credentials.principal as { type: string }).type;
-          if (options?.allow && !options.allow.includes(type)) throw new NotAllowedError(`This endpoint does not allow '${type}' credentials`);
+          if (options?.allow && !options.allow.includes(type))
+            throw new NotAllowedError(
+              `This endpoint does not allow '${type}' credentials`,
+            );
           return credentials as any;
         },
         async issueUserCookie() {
@@ -112,7 +156,9 @@ export interface RunningBackend {
  * Boots a real Backstage backend in-process: the real catalog (SQLite) with the sample
  * organisation and our templates, the real scaffolder, and this module.
  */
-export async function startBackend(options: TestBackendOptions = {}): Promise<RunningBackend> {
+export async function startBackend(
+  options: TestBackendOptions = {},
+): Promise<RunningBackend> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-backend-'));
   // One in-memory SQLite database per plugin, destroyed on stop (the default factory
   // leaves connection pools that keep jest alive).
@@ -121,7 +167,11 @@ export async function startBackend(options: TestBackendOptions = {}): Promise<Ru
     service: coreServices.database,
     deps: {},
     async factory() {
-      const client = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });
+      const client = knexFactory({
+        client: 'better-sqlite3',
+        connection: { filename: ':memory:' },
+        useNullAsDefault: true,
+      });
       clients.push(client);
       return { getClient: async () => client };
     },
@@ -144,21 +194,46 @@ export async function startBackend(options: TestBackendOptions = {}): Promise<Ru
       recordingAuditor,
       mockServices.rootLogger.factory({ level: 'warn' }),
       options.onBehalfOfActors
-        ? actorAwareHttpAuth(mockCredentials.user(options.userRef ?? 'user:default/jdoe'))
+        ? actorAwareHttpAuth(
+            mockCredentials.user(options.userRef ?? 'user:default/jdoe'),
+          )
         : mockServices.httpAuth.factory({
-            defaultCredentials: mockCredentials.user(options.userRef ?? 'user:default/jdoe'),
+            defaultCredentials: mockCredentials.user(
+              options.userRef ?? 'user:default/jdoe',
+            ),
           }),
       mockServices.rootConfig.factory({
         data: {
           app: { baseUrl: 'http://localhost:3000' },
           catalog: {
-            rules: [{ allow: ['Component', 'System', 'API', 'Resource', 'Location', 'Template', 'Group', 'User'] }],
-            locations: [{ type: 'file', target: path.join(repoRoot, 'dev/catalog/all.yaml') }],
+            rules: [
+              {
+                allow: [
+                  'Component',
+                  'System',
+                  'API',
+                  'Resource',
+                  'Location',
+                  'Template',
+                  'Group',
+                  'User',
+                ],
+              },
+            ],
+            locations: [
+              {
+                type: 'file',
+                target: path.join(repoRoot, 'dev/catalog/all.yaml'),
+              },
+            ],
           },
           tensorflow: {
             namespacePrefix: 'ml-',
             repositories: { localRoot: path.join(dataDir, 'repos') },
-            gitops: { target: 'local', local: { path: path.join(dataDir, 'gitops') } },
+            gitops: {
+              target: 'local',
+              local: { path: path.join(dataDir, 'gitops') },
+            },
             ...options.tensorflow,
           },
           ...options.config,
@@ -183,7 +258,11 @@ export async function startBackend(options: TestBackendOptions = {}): Promise<Ru
   };
 }
 
-export async function api<T = any>(baseUrl: string, route: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: T }> {
+export async function api<T = any>(
+  baseUrl: string,
+  route: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<{ status: number; body: T }> {
   const { json, ...rest } = init;
   const response = await fetch(`${baseUrl}${route}`, {
     ...rest,
@@ -194,7 +273,11 @@ export async function api<T = any>(baseUrl: string, route: string, init: Request
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -204,37 +287,84 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
+      );
     await new Promise(r => setTimeout(r, 250));
   }
 }
 
 /** Waits for the template and the sample organisation to be in the catalog. */
 export async function waitForCatalog(baseUrl: string): Promise<void> {
-  await waitFor('the create-model template and group ml-platform in the catalog', async () => {
-    const t = await api(baseUrl, '/api/catalog/entities/by-name/template/default/create-model');
-    const g = await api(baseUrl, '/api/catalog/entities/by-name/group/default/ml-platform');
-    const u = await api(baseUrl, '/api/catalog/entities/by-name/user/default/jdoe');
-    return t.status === 200 && g.status === 200 && u.status === 200 ? true : undefined;
-  }, 30000);
+  await waitFor(
+    'the create-model template and group ml-platform in the catalog',
+    async () => {
+      const t = await api(
+        baseUrl,
+        '/api/catalog/entities/by-name/template/default/create-model',
+      );
+      const g = await api(
+        baseUrl,
+        '/api/catalog/entities/by-name/group/default/ml-platform',
+      );
+      const u = await api(
+        baseUrl,
+        '/api/catalog/entities/by-name/user/default/jdoe',
+      );
+      return t.status === 200 && g.status === 200 && u.status === 200
+        ? true
+        : undefined;
+    },
+    30000,
+  );
 }
 
 export async function runTask(
   baseUrl: string,
   templateRef: string,
   values: JsonObject,
-): Promise<{ id: string; status: string; output: any; error?: any; events: any[] }> {
-  const created = await api(baseUrl, '/api/scaffolder/v2/tasks', { method: 'POST', json: { templateRef, values } });
-  if (created.status !== 201) throw new Error(`task not created: ${created.status} ${JSON.stringify(created.body)}`);
+): Promise<{
+  id: string;
+  status: string;
+  output: any;
+  error?: any;
+  events: any[];
+}> {
+  const created = await api(baseUrl, '/api/scaffolder/v2/tasks', {
+    method: 'POST',
+    json: { templateRef, values },
+  });
+  if (created.status !== 201)
+    throw new Error(
+      `task not created: ${created.status} ${JSON.stringify(created.body)}`,
+    );
   return waitForTask(baseUrl, created.body.id);
 }
 
-export async function waitForTask(baseUrl: string, id: string, timeoutMs = 60000) {
-  const task = await waitFor(`task ${id} to finish`, async () => {
-    const t = await api(baseUrl, `/api/scaffolder/v2/tasks/${id}`);
-    return ['completed', 'failed', 'cancelled'].includes(t.body.status) ? t.body : undefined;
-  }, timeoutMs);
-  const events = (await api(baseUrl, `/api/scaffolder/v2/tasks/${id}/events`)).body as any[];
+export async function waitForTask(
+  baseUrl: string,
+  id: string,
+  timeoutMs = 60000,
+) {
+  const task = await waitFor(
+    `task ${id} to finish`,
+    async () => {
+      const t = await api(baseUrl, `/api/scaffolder/v2/tasks/${id}`);
+      return ['completed', 'failed', 'cancelled'].includes(t.body.status)
+        ? t.body
+        : undefined;
+    },
+    timeoutMs,
+  );
+  const events = (await api(baseUrl, `/api/scaffolder/v2/tasks/${id}/events`))
+    .body as any[];
   const completion = events.find(e => e.type === 'completion');
-  return { id, status: task.status, output: completion?.body?.output, error: completion?.body?.error, events };
+  return {
+    id,
+    status: task.status,
+    output: completion?.body?.output,
+    error: completion?.body?.error,
+    events,
+  };
 }

@@ -4,9 +4,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { coreServices, createServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { CatalogClient } from '@backstage/catalog-client';
-import { catalogServiceRef, type CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  catalogServiceRef,
+  type CatalogService,
+} from '@backstage/plugin-catalog-node';
 import yaml from 'yaml';
 import { api, repoRoot, waitFor } from './backend';
 
@@ -34,11 +40,16 @@ export function switchableCatalogFactory(faults: CatalogFaults) {
           return async (...args: any[]) => {
             faults.calls.push(prop);
             if (faults.failing.has(prop)) {
-              throw new Error(`catalog unavailable: ${prop} failed (connect ECONNREFUSED, injected fault)`);
+              throw new Error(
+                `catalog unavailable: ${prop} failed (connect ECONNREFUSED, injected fault)`,
+              );
             }
             const last = args[args.length - 1];
             if (last && typeof last === 'object' && 'credentials' in last) {
-              args[args.length - 1] = await auth.getPluginRequestToken({ onBehalfOf: last.credentials, targetPluginId: 'catalog' });
+              args[args.length - 1] = await auth.getPluginRequestToken({
+                onBehalfOf: last.credentials,
+                targetPluginId: 'catalog',
+              });
             }
             return method.apply(client, args);
           };
@@ -58,18 +69,31 @@ export async function registerTemplateVariant(
   name: string,
   mutate: (template: any) => void,
 ): Promise<string> {
-  const template = yaml.parse(fs.readFileSync(path.join(repoRoot, 'templates/create-model/template.yaml'), 'utf8'));
+  const template = yaml.parse(
+    fs.readFileSync(
+      path.join(repoRoot, 'templates/create-model/template.yaml'),
+      'utf8',
+    ),
+  );
   template.metadata.name = name;
   mutate(template);
   const file = path.join(dir, `${name}.yaml`);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(file, yaml.stringify(template));
-  const r = await api(baseUrl, '/api/catalog/locations', { method: 'POST', json: { type: 'file', target: file } });
-  if (r.status !== 201) throw new Error(`template ${name} not registered: ${r.status} ${JSON.stringify(r.body)}`);
+  const r = await api(baseUrl, '/api/catalog/locations', {
+    method: 'POST',
+    json: { type: 'file', target: file },
+  });
+  if (r.status !== 201)
+    throw new Error(
+      `template ${name} not registered: ${r.status} ${JSON.stringify(r.body)}`,
+    );
   await waitFor(`template ${name} in the catalog`, async () => {
-    const t = await api(baseUrl, `/api/catalog/entities/by-name/template/default/${name}`);
+    const t = await api(
+      baseUrl,
+      `/api/catalog/entities/by-name/template/default/${name}`,
+    );
     return t.status === 200 ? true : undefined;
   });
   return `template:default/${name}`;
 }
-

@@ -45,7 +45,9 @@ export class FileCatalog {
   private ingest(location: { type: string; target: string }) {
     if (this.options.stuck) return;
     const origin = stringifyLocationRef(location);
-    const docs = yaml.parseAllDocuments(fs.readFileSync(location.target, 'utf8')).map(d => d.toJS() as Entity);
+    const docs = yaml
+      .parseAllDocuments(fs.readFileSync(location.target, 'utf8'))
+      .map(d => d.toJS() as Entity);
     for (const doc of docs) {
       const entity: Entity = JSON.parse(JSON.stringify(doc));
       entity.metadata.namespace ??= 'default';
@@ -56,7 +58,17 @@ export class FileCatalog {
       };
       const owner = (entity.spec as { owner?: string }).owner;
       entity.relations = owner
-        ? [{ type: 'ownedBy', targetRef: stringifyEntityRef(parseEntityRef(owner, { defaultKind: 'group', defaultNamespace: 'default' })) }]
+        ? [
+            {
+              type: 'ownedBy',
+              targetRef: stringifyEntityRef(
+                parseEntityRef(owner, {
+                  defaultKind: 'group',
+                  defaultNamespace: 'default',
+                }),
+              ),
+            },
+          ]
         : [];
       const ref = stringifyEntityRef(entity);
       const i = this.entities.findIndex(e => stringifyEntityRef(e) === ref);
@@ -68,42 +80,57 @@ export class FileCatalog {
 
   /** The subset of CatalogService the action uses. */
   service(): CatalogService {
-    const self = this;
+    // arrow functions, so `this` is the catalog
     const service: Partial<CatalogService> = {
-      async getEntityByRef(ref, opts) {
-        const key = typeof ref === 'string' ? stringifyEntityRef(parseEntityRef(ref)) : stringifyEntityRef(ref);
-        const lag = self.lag.get(key) ?? 0;
+      getEntityByRef: async (ref, opts) => {
+        const key =
+          typeof ref === 'string'
+            ? stringifyEntityRef(parseEntityRef(ref))
+            : stringifyEntityRef(ref);
+        const lag = this.lag.get(key) ?? 0;
         if (lag > 0) {
-          self.lag.set(key, lag - 1);
+          this.lag.set(key, lag - 1);
           return undefined;
         }
-        return self.inMemory().getEntityByRef(ref, opts);
+        return this.inMemory().getEntityByRef(ref, opts);
       },
-      async getEntities(request, opts) {
-        return self.inMemory().getEntities(request, opts);
+      getEntities: async (request, opts) => {
+        return this.inMemory().getEntities(request, opts);
       },
-      async getEntitiesByRefs(request, opts) {
-        return self.inMemory().getEntitiesByRefs(request, opts);
+      getEntitiesByRefs: async (request, opts) => {
+        return this.inMemory().getEntitiesByRefs(request, opts);
       },
-      async addLocation(location) {
-        self.calls.push(`addLocation ${location.type}:${location.target}`);
+      addLocation: async location => {
+        this.calls.push(`addLocation ${location.type}:${location.target}`);
         const spec = { type: location.type ?? 'url', target: location.target };
-        if (self.locations.some(l => l.type === spec.type && l.target === spec.target)) {
-          throw new ConflictError(`Location ${spec.type}:${spec.target} already exists`);
+        if (
+          this.locations.some(
+            l => l.type === spec.type && l.target === spec.target,
+          )
+        ) {
+          throw new ConflictError(
+            `Location ${spec.type}:${spec.target} already exists`,
+          );
         }
-        self.locations.push(spec);
-        self.ingest(spec);
+        this.locations.push(spec);
+        this.ingest(spec);
         return {
-          location: { id: String(self.locations.length), ...spec, entityRef: `location:default/${locationSpecToMetadataName(spec)}` },
+          location: {
+            id: String(this.locations.length),
+            ...spec,
+            entityRef: `location:default/${locationSpecToMetadataName(spec)}`,
+          },
           entities: [],
           exists: false,
         };
       },
-      async refreshEntity(ref) {
-        self.calls.push(`refreshEntity ${ref}`);
-        const location = self.locations.find(l => `location:default/${locationSpecToMetadataName(l)}` === ref);
+      refreshEntity: async ref => {
+        this.calls.push(`refreshEntity ${ref}`);
+        const location = this.locations.find(
+          l => `location:default/${locationSpecToMetadataName(l)}` === ref,
+        );
         if (!location) throw new NotFoundError(`no entity ${ref}`);
-        self.ingest(location);
+        this.ingest(location);
       },
     };
     return service as CatalogService;

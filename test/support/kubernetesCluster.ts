@@ -16,16 +16,25 @@ export function parseLabelSelector(selector: string): Requirement[] {
   return parts.map(raw => {
     const part = raw.trim();
     let m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(part);
-    if (m) return { key: m[1], op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]] };
+    if (m)
+      return { key: m[1], op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]] };
     m = /^([\w./-]+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part);
-    if (m) return { key: m[1], op: m[2] as 'in' | 'notin', values: m[3].split(',').map(v => v.trim()) };
+    if (m)
+      return {
+        key: m[1],
+        op: m[2] as 'in' | 'notin',
+        values: m[3].split(',').map(v => v.trim()),
+      };
     m = /^(!?)([\w./-]+)$/.exec(part);
     if (m) return { key: m[2], op: m[1] ? 'notexists' : 'exists' };
     throw new Error(`label selector "${selector}": cannot parse "${part}"`);
   });
 }
 
-export function matchesSelector(requirements: Requirement[], labels: Record<string, string> = {}): boolean {
+export function matchesSelector(
+  requirements: Requirement[],
+  labels: Record<string, string> = {},
+): boolean {
   return requirements.every(r => {
     const has = Object.prototype.hasOwnProperty.call(labels, r.key);
     switch (r.op) {
@@ -37,6 +46,8 @@ export function matchesSelector(requirements: Requirement[], labels: Record<stri
         return has && r.values.includes(labels[r.key]);
       case 'notin':
         return !has || !r.values.includes(labels[r.key]);
+      default:
+        return false;
     }
   });
 }
@@ -44,7 +55,12 @@ export function matchesSelector(requirements: Requirement[], labels: Record<stri
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    [k: string]: unknown;
+  };
   spec?: any;
   [k: string]: unknown;
 }
@@ -53,7 +69,8 @@ function plural(kind: string): string {
   const lower = kind.toLocaleLowerCase('en-US');
   return lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;
 }
-const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
+const groupOf = (apiVersion: string) =>
+  apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
 
 /**
  * What a cluster holds after the manifests are applied, as far as labels go: the objects
@@ -66,12 +83,24 @@ export function clusterObjects(manifests: K8sObject[]): K8sObject[] {
   for (const m of manifests) {
     if (m.kind === 'Deployment') {
       const template = m.spec.template;
-      out.push({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: `${m.metadata.name}-1`, namespace: m.metadata.namespace, labels: template.metadata.labels } });
+      out.push({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: `${m.metadata.name}-1`,
+          namespace: m.metadata.namespace,
+          labels: template.metadata.labels,
+        },
+      });
       for (let i = 0; i < m.spec.replicas; i++) {
         out.push({
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { name: `${m.metadata.name}-1-${i}`, namespace: m.metadata.namespace, labels: template.metadata.labels },
+          metadata: {
+            name: `${m.metadata.name}-1-${i}`,
+            namespace: m.metadata.namespace,
+            labels: template.metadata.labels,
+          },
           spec: template.spec,
         });
       }
@@ -84,9 +113,19 @@ export function clusterObjects(manifests: K8sObject[]): K8sObject[] {
           metadata: {
             name: `${m.metadata.name}-predictor-${i}`,
             namespace: m.metadata.namespace,
-            labels: { ...m.spec.predictor.labels, 'serving.kserve.io/inferenceservice': m.metadata.name },
+            labels: {
+              ...m.spec.predictor.labels,
+              'serving.kserve.io/inferenceservice': m.metadata.name,
+            },
           },
-          spec: { containers: [{ name: 'kserve-container', readinessProbe: m.spec.predictor.model.readinessProbe }] },
+          spec: {
+            containers: [
+              {
+                name: 'kserve-container',
+                readinessProbe: m.spec.predictor.model.readinessProbe,
+              },
+            ],
+          },
         });
       }
     }
@@ -110,32 +149,40 @@ export class InMemoryCluster {
   readonly calls: FetchCall[] = [];
 
   module() {
-    const self = this;
+    // arrow functions down to the fetcher, so `this` is the cluster
     return createBackendModule({
       pluginId: 'kubernetes',
       moduleId: 'in-memory-cluster',
-      register(reg) {
+      register: reg => {
         reg.registerInit({
           deps: { fetcher: kubernetesFetcherExtensionPoint },
-          async init({ fetcher }) {
+          init: async ({ fetcher }) => {
             fetcher.addFetcher({
-              async fetchObjectsForService(params: any) {
-                self.calls.push({ serviceId: params.serviceId, labelSelector: params.labelSelector, namespace: params.namespace });
+              fetchObjectsForService: async (params: any) => {
+                this.calls.push({
+                  serviceId: params.serviceId,
+                  labelSelector: params.labelSelector,
+                  namespace: params.namespace,
+                });
                 const requirements = parseLabelSelector(params.labelSelector);
                 const types = [
                   ...[...params.objectTypesToFetch].map((t: any) => ({ ...t })),
-                  ...(params.customResources ?? []).map((c: any) => ({ ...c, objectType: 'customresources' })),
+                  ...(params.customResources ?? []).map((c: any) => ({
+                    ...c,
+                    objectType: 'customresources',
+                  })),
                 ];
                 return {
                   errors: [],
                   responses: types.map(t => ({
                     type: t.objectType,
-                    resources: self.objects.filter(
+                    resources: this.objects.filter(
                       o =>
                         plural(o.kind) === t.plural &&
                         groupOf(o.apiVersion) === t.group &&
                         o.metadata.namespace !== undefined &&
-                        (!params.namespace || o.metadata.namespace === params.namespace) &&
+                        (!params.namespace ||
+                          o.metadata.namespace === params.namespace) &&
                         matchesSelector(requirements, o.metadata.labels),
                     ),
                   })),

@@ -24,15 +24,25 @@ export function findPostgresBin(): string {
   if (process.env.PG_BIN) candidates.push(process.env.PG_BIN);
   const debian = '/usr/lib/postgresql';
   if (fs.existsSync(debian)) {
-    const versions = fs.readdirSync(debian).filter(v => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = fs
+      .readdirSync(debian)
+      .filter(v => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map(v => path.join(debian, v, 'bin')));
   }
-  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
-  if (which.status === 0 && which.stdout.trim()) candidates.push(path.dirname(fs.realpathSync(which.stdout.trim())));
-  const bin = candidates.find(dir => fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'postgres')));
+  const which = spawnSync('sh', ['-c', 'command -v initdb'], {
+    encoding: 'utf8',
+  });
+  if (which.status === 0 && which.stdout.trim())
+    candidates.push(path.dirname(fs.realpathSync(which.stdout.trim())));
+  const bin = candidates.find(
+    dir =>
+      fs.existsSync(path.join(dir, 'initdb')) &&
+      fs.existsSync(path.join(dir, 'postgres')),
+  );
   if (!bin) {
     throw new Error(
-      'PostgreSQL server binaries not found: install Debian\'s package (`apt-get install -y postgresql`, as .ci/run does) or set PG_BIN to the folder holding initdb and postgres',
+      "PostgreSQL server binaries not found: install Debian's package (`apt-get install -y postgresql`, as .ci/run does) or set PG_BIN to the folder holding initdb and postgres",
     );
   }
   return bin;
@@ -53,17 +63,21 @@ export function freePort(): Promise<number> {
 /** PostgreSQL refuses to run as root: when we are root, run it as the `postgres` system user. */
 function runAs(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
-  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+  const id = (flag: string) =>
+    spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
   const uid = id('-u');
   const gid = id('-g');
   if (uid.status !== 0 || gid.status !== 0) {
-    throw new Error('running as root and there is no `postgres` system user to run PostgreSQL as (Debian\'s package creates it)');
+    throw new Error(
+      "running as root and there is no `postgres` system user to run PostgreSQL as (Debian's package creates it)",
+    );
   }
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(true);
   return new Promise(resolve => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
     child.once('exit', () => {
@@ -83,7 +97,9 @@ async function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function startPostgres(options: { log?: (line: string) => void } = {}): Promise<PostgresServer> {
+export async function startPostgres(
+  options: { log?: (line: string) => void } = {},
+): Promise<PostgresServer> {
   const bin = findPostgresBin();
   const owner = runAs();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-pg-'));
@@ -96,12 +112,23 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
   }
   const init = spawnSync(
     path.join(bin, 'initdb'),
-    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'],
+    [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--no-locale',
+      '--no-sync',
+    ],
     { ...owner, cwd: dir, encoding: 'utf8' },
   );
   if (init.status !== 0) {
     fs.rmSync(dir, { recursive: true, force: true });
-    throw new Error(`initdb failed (${init.status}): ${init.stderr || init.stdout}`);
+    throw new Error(
+      `initdb failed (${init.status}): ${init.stderr || init.stdout}`,
+    );
   }
 
   let lastError = '';
@@ -110,15 +137,23 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
     const child = spawn(
       path.join(bin, 'postgres'),
       [
-        '-D', dataDir,
-        '-p', String(port),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', `unix_socket_directories=${dir}`,
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${dir}`,
         // a test database: durability traded for speed, enough connections for two backends
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
-        '-c', 'max_connections=300',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=300',
       ],
       { ...owner, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -128,15 +163,28 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
       options.log?.(String(d));
     });
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && child.exitCode === null && !(await canConnect(port))) {
+    while (
+      Date.now() < deadline &&
+      child.exitCode === null &&
+      !(await canConnect(port))
+    ) {
       await new Promise(r => setTimeout(r, 100));
     }
     // accepting TCP is not yet accepting queries; the log line says so
-    while (Date.now() < deadline && child.exitCode === null && !/ready to accept connections/.test(stderr)) {
+    while (
+      Date.now() < deadline &&
+      child.exitCode === null &&
+      !/ready to accept connections/.test(stderr)
+    ) {
       await new Promise(r => setTimeout(r, 50));
     }
     if (child.exitCode === null && /ready to accept connections/.test(stderr)) {
-      const connection = { host: '127.0.0.1', port, user: 'postgres', password: 'postgres' };
+      const connection = {
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        password: 'postgres',
+      };
       return {
         host: '127.0.0.1',
         port,

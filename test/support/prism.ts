@@ -22,7 +22,10 @@ import type { Octokit } from '@octokit/rest';
 import { PROVISIONING_RECORD_FILE } from '../../actions/access/binding';
 import path from 'node:path';
 
-export const GITHUB_SUBSET = path.resolve(__dirname, '../contract/github-subset.json');
+export const GITHUB_SUBSET = path.resolve(
+  __dirname,
+  '../contract/github-subset.json',
+);
 const PRISM_BIN = require.resolve('@stoplight/prism-cli/dist/index.js');
 
 export interface PrismViolation {
@@ -81,28 +84,49 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function startPrism(spec: string, timeoutMs: number): Promise<{ child: ChildProcess; port: number; log: () => string }> {
-  if (!fs.existsSync(spec)) throw new Error(`Prism description not found: ${spec}`);
-  let lastError: Error | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    let output = '';
-    const child = spawn(process.execPath, [PRISM_BIN, 'mock', '-h', '127.0.0.1', '-p', String(port), spec], {
+type PrismProcess = { child: ChildProcess; port: number; log: () => string };
+
+/** One attempt on a free port: the running mock, or the error saying why it did not start in time. */
+async function startPrismOnce(
+  spec: string,
+  timeoutMs: number,
+): Promise<PrismProcess | Error> {
+  const port = await freePort();
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    [PRISM_BIN, 'mock', '-h', '127.0.0.1', '-p', String(port), spec],
+    {
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', d => (output = (output + d).slice(-20_000)));
-    child.stderr!.on('data', d => (output = (output + d).slice(-20_000)));
-    const started = Date.now();
-    let exited = false;
-    child.once('exit', () => (exited = true));
-    while (!exited && Date.now() - started < timeoutMs) {
-      if (await canConnect(port)) return { child, port, log: () => output };
-      await new Promise(r => setTimeout(r, 100));
-    }
-    child.kill('SIGKILL');
-    lastError = new Error(`prism mock did not start on port ${port}:\n${output.slice(-3000)}`);
+    },
+  );
+  child.stdout!.on('data', d => (output = (output + d).slice(-20_000)));
+  child.stderr!.on('data', d => (output = (output + d).slice(-20_000)));
+  const started = Date.now();
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const log = () => output;
+  while (!exited && Date.now() - started < timeoutMs) {
+    if (await canConnect(port)) return { child, port, log };
+    await new Promise(r => setTimeout(r, 100));
   }
-  throw lastError!;
+  child.kill('SIGKILL');
+  return new Error(
+    `prism mock did not start on port ${port}:\n${output.slice(-3000)}`,
+  );
+}
+
+async function startPrism(
+  spec: string,
+  timeoutMs: number,
+): Promise<PrismProcess> {
+  if (!fs.existsSync(spec))
+    throw new Error(`Prism description not found: ${spec}`);
+  let result = await startPrismOnce(spec, timeoutMs);
+  for (let attempt = 1; attempt < 3 && result instanceof Error; attempt++)
+    result = await startPrismOnce(spec, timeoutMs);
+  if (result instanceof Error) throw result;
+  return result;
 }
 
 function parseViolations(header: string | null): PrismViolation[] {
@@ -116,7 +140,9 @@ function parseViolations(header: string | null): PrismViolation[] {
   }
 }
 
-export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {}): PrismHandle {
+export function usePrism(
+  options: { spec?: string; startTimeoutMs?: number } = {},
+): PrismHandle {
   let child: ChildProcess | undefined;
   let port = 0;
   let prismLog = () => '';
@@ -127,8 +153,16 @@ export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {
     const request = new Request(input as string | URL | Request, init);
     const headers = new Headers(request.headers);
     headers.set('accept', 'application/json');
-    const bodyText = init.body === undefined || init.body === null ? undefined : String(init.body);
-    const res = await fetch(request.url, { method: request.method, headers, body: bodyText, signal: init.signal ?? undefined });
+    const bodyText =
+      init.body === undefined || init.body === null
+        ? undefined
+        : String(init.body);
+    const res = await fetch(request.url, {
+      method: request.method,
+      headers,
+      body: bodyText,
+      signal: init.signal ?? undefined,
+    });
     const url = new URL(request.url);
     const violations = parseViolations(res.headers.get('sl-violations')).filter(
       v => !(Array.isArray(v.location) && v.location[0] === 'response'),
@@ -138,15 +172,29 @@ export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {
       const problem = (await res
         .clone()
         .json()
-        .catch(() => ({}))) as { validation?: PrismViolation[]; title?: string; detail?: string; type?: string };
-      const validation: PrismViolation[] = Array.isArray(problem.validation) ? problem.validation : [];
+        .catch(() => ({}))) as {
+        validation?: PrismViolation[];
+        title?: string;
+        detail?: string;
+        type?: string;
+      };
+      const validation: PrismViolation[] = Array.isArray(problem.validation)
+        ? problem.validation
+        : [];
       violations.push(
         ...(validation.length > 0
           ? validation
-          : [{ message: `${problem.title ?? 'Prism error'}: ${problem.detail ?? ''}`, code: problem.type }]),
+          : [
+              {
+                message: `${problem.title ?? 'Prism error'}: ${problem.detail ?? ''}`,
+                code: problem.type,
+              },
+            ]),
       );
     } else if (res.status === 422 && violations.length === 0) {
-      violations.push({ message: 'HTTP 422 from Prism (request did not validate)' });
+      violations.push({
+        message: 'HTTP 422 from Prism (request did not validate)',
+      });
     }
     let body: unknown = bodyText;
     try {
@@ -168,12 +216,18 @@ export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {
     return res;
   };
 
-  beforeAll(async () => {
-    const started = await startPrism(options.spec ?? process.env.GITHUB_MOCK_SPEC ?? GITHUB_SUBSET, options.startTimeoutMs ?? 60_000);
-    child = started.child;
-    port = started.port;
-    prismLog = started.log;
-  }, (options.startTimeoutMs ?? 60_000) * 3 + 5_000);
+  beforeAll(
+    async () => {
+      const started = await startPrism(
+        options.spec ?? process.env.GITHUB_MOCK_SPEC ?? GITHUB_SUBSET,
+        options.startTimeoutMs ?? 60_000,
+      );
+      child = started.child;
+      port = started.port;
+      prismLog = started.log;
+    },
+    (options.startTimeoutMs ?? 60_000) * 3 + 5_000,
+  );
 
   afterEach(() => {
     const bad = unchecked.filter(r => r.violations.length > 0);
@@ -181,7 +235,10 @@ export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {
     if (bad.length > 0) {
       throw new Error(
         `Requests violating GitHub's OpenAPI description:\n${bad
-          .map(r => `  ${r.method} ${r.path} -> ${r.status}: ${r.violations.map(v => `${(v.location ?? []).join('.')} ${v.message}`).join('; ')}`)
+          .map(
+            r =>
+              `  ${r.method} ${r.path} -> ${r.status}: ${r.violations.map(v => `${(v.location ?? []).join('.')} ${v.message}`).join('; ')}`,
+          )
           .join('\n')}\n--- prism log tail ---\n${prismLog().slice(-1500)}`,
       );
     }
@@ -192,14 +249,21 @@ export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {
     const exited = new Promise(r => child!.once('exit', r));
     child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise(r => (timer = setTimeout(r, 5000)))]);
+    await Promise.race([
+      exited,
+      new Promise(r => (timer = setTimeout(r, 5000))),
+    ]);
     clearTimeout(timer);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null)
+      child.kill('SIGKILL');
   });
 
   return {
     get url() {
-      if (!port) throw new Error('prism is not started yet (use prism.url inside tests or beforeAll after usePrism)');
+      if (!port)
+        throw new Error(
+          'prism is not started yet (use prism.url inside tests or beforeAll after usePrism)',
+        );
       return `http://127.0.0.1:${port}`;
     },
     fetch: recordingFetch,
@@ -221,18 +285,33 @@ export function usePrism(options: { spec?: string; startTimeoutMs?: number } = {
  * project. The request for it still goes to Prism (validated against GitHub's description, as
  * a file); only the content of the example answer is replaced by `record`.
  */
-export function serveProvisioningRecord(octokit: Octokit, record: string): void {
+export function serveProvisioningRecord(
+  octokit: Octokit,
+  record: string,
+): void {
   octokit.hook.wrap('request', async (request, options) => {
     if (!isProvisioningRecordRequest(options)) return request(options);
     // in place: inner hooks are bound to this options object
-    options.headers = { ...options.headers, prefer: 'example=response-if-content-is-a-file' };
+    options.headers = {
+      ...options.headers,
+      prefer: 'example=response-if-content-is-a-file',
+    };
     const response = await request(options);
-    (response.data as { content: string }).content = Buffer.from(record).toString('base64');
+    (response.data as { content: string }).content =
+      Buffer.from(record).toString('base64');
     return response;
   });
 }
 
 /** The request for a repository's provisioning record (steering hooks leave it to serveProvisioningRecord). */
-export function isProvisioningRecordRequest(options: { method?: string; url?: string; path?: unknown }): boolean {
-  return `${options.method} ${options.url}` === 'GET /repos/{owner}/{repo}/contents/{path}' && options.path === PROVISIONING_RECORD_FILE;
+export function isProvisioningRecordRequest(options: {
+  method?: string;
+  url?: string;
+  path?: unknown;
+}): boolean {
+  return (
+    `${options.method} ${options.url}` ===
+      'GET /repos/{owner}/{repo}/contents/{path}' &&
+    options.path === PROVISIONING_RECORD_FILE
+  );
 }

@@ -9,7 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'yaml';
 import type { JsonObject } from '@backstage/types';
-import { ScaffolderClient, guestToken, type TaskResult } from '../../actions/cli/scaffolderClient';
+import {
+  ScaffolderClient,
+  guestToken,
+  type TaskResult,
+} from '../../cli/scaffolderClient';
 import { freePort } from './postgres';
 
 export const repoRoot = path.resolve(__dirname, '../..');
@@ -52,14 +56,24 @@ function merge(a: JsonObject, b: JsonObject): JsonObject {
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
     out[k] =
-      v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      prev &&
+      typeof prev === 'object' &&
+      !Array.isArray(prev)
         ? merge(prev as JsonObject, v as JsonObject)
         : v;
   }
   return out;
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -70,13 +84,17 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
       if ((error as { fatal?: boolean }).fatal) throw error;
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
+      );
     await new Promise(r => setTimeout(r, everyMs));
   }
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(true);
   return new Promise(resolve => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
     child.once('exit', () => {
@@ -100,7 +118,9 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
  * on an empty database at once race for knex's migration lock and the loser exits
  * ("Migration table is already locked"); in a real deployment its orchestrator restarts it.
  */
-export async function startReplicas(list: ReplicaOptions[]): Promise<Replica[]> {
+export async function startReplicas(
+  list: ReplicaOptions[],
+): Promise<Replica[]> {
   const started: Array<Replica & { ready(): Promise<Replica> }> = [];
   try {
     for (const options of list) started.push(await launchReplica(options));
@@ -115,7 +135,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   return (await launchReplica(options)).ready();
 }
 
-async function launchReplica(options: ReplicaOptions): Promise<Replica & { ready(): Promise<Replica> }> {
+async function launchReplica(
+  options: ReplicaOptions,
+): Promise<Replica & { ready(): Promise<Replica> }> {
   fs.mkdirSync(options.dir, { recursive: true });
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
@@ -131,7 +153,10 @@ async function launchReplica(options: ReplicaOptions): Promise<Replica & { ready
       },
       tensorflow: {
         repositories: { localRoot: options.targets.reposRoot },
-        gitops: { target: 'local', local: { path: options.targets.gitopsPath } },
+        gitops: {
+          target: 'local',
+          local: { path: options.targets.gitopsPath },
+        },
       },
     },
     options.config ?? {},
@@ -141,12 +166,24 @@ async function launchReplica(options: ReplicaOptions): Promise<Replica & { ready
   const log = fs.openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [require.resolve('tsx/cli'), 'dev/index.ts', '--config', 'dev/app-config.yaml', '--config', override],
+    [
+      require.resolve('tsx/cli'),
+      'dev/index.ts',
+      '--config',
+      'dev/app-config.yaml',
+      '--config',
+      override,
+    ],
     {
       cwd: repoRoot,
       detached: true, // own process group, so kill() takes git children and hooks with it
       stdio: ['ignore', log, log],
-      env: { ...process.env, LOG_LEVEL: options.logLevel ?? 'info', NODE_ENV: 'development', FORCE_COLOR: '0' },
+      env: {
+        ...process.env,
+        LOG_LEVEL: options.logLevel ?? 'info',
+        NODE_ENV: 'development',
+        FORCE_COLOR: '0',
+      },
     },
   );
   fs.closeSync(log);
@@ -181,14 +218,20 @@ async function launchReplica(options: ReplicaOptions): Promise<Replica & { ready
     await until(
       `${options.name} to sign in a guest`,
       async () => {
-        if (replica.exited()) throw Object.assign(new Error(`exited with ${child.exitCode ?? child.signalCode}`), { fatal: true });
+        if (replica.exited())
+          throw Object.assign(
+            new Error(`exited with ${child.exitCode ?? child.signalCode}`),
+            { fatal: true },
+          );
         return guestToken(baseUrl);
       },
       180_000,
     );
   } catch (error) {
     await replica.kill();
-    throw new Error(`${(error as Error).message}\n--- ${logFile} ---\n${tail()}`);
+    throw new Error(
+      `${(error as Error).message}\n--- ${logFile} ---\n${tail()}`,
+    );
   }
   const ready = async () => {
     try {
@@ -198,11 +241,19 @@ async function launchReplica(options: ReplicaOptions): Promise<Replica & { ready
         async () => {
           const t = await guestToken(baseUrl);
           const headers = { authorization: `Bearer ${t}` };
-          const template = await fetch(`${baseUrl}/api/catalog/entities/by-name/template/default/create-model`, { headers });
-          const user = await fetch(`${baseUrl}/api/catalog/entities/by-name/user/default/jdoe`, { headers });
+          const template = await fetch(
+            `${baseUrl}/api/catalog/entities/by-name/template/default/create-model`,
+            { headers },
+          );
+          const user = await fetch(
+            `${baseUrl}/api/catalog/entities/by-name/user/default/jdoe`,
+            { headers },
+          );
           if (!template.ok || !user.ok) return undefined;
           const relations = ((await user.json()) as any).relations ?? [];
-          return relations.some((r: any) => r.type === 'memberOf') ? true : undefined;
+          return relations.some((r: any) => r.type === 'memberOf')
+            ? true
+            : undefined;
         },
         120_000,
       );
@@ -210,7 +261,9 @@ async function launchReplica(options: ReplicaOptions): Promise<Replica & { ready
       return replica;
     } catch (error) {
       await replica.kill();
-      throw new Error(`${(error as Error).message}\n--- ${logFile} ---\n${tail()}`);
+      throw new Error(
+        `${(error as Error).message}\n--- ${logFile} ---\n${tail()}`,
+      );
     }
   };
   return { ...replica, ready };
@@ -222,8 +275,15 @@ export interface CreateModelValues {
   [key: string]: unknown;
 }
 
-export function createModelValues(values: CreateModelValues): Record<string, unknown> {
-  return { description: 'A replica test model', lifecycle: 'experimental', system: '', ...values };
+export function createModelValues(
+  values: CreateModelValues,
+): Record<string, unknown> {
+  return {
+    description: 'A replica test model',
+    lifecycle: 'experimental',
+    system: '',
+    ...values,
+  };
 }
 
 /** How long a posted task may stay `open` while no task runs anywhere before we call it lost. */
@@ -232,10 +292,15 @@ export const UNCLAIMED_LIMIT_MS = 20_000;
 export class UnclaimedTaskError extends Error {}
 
 async function processingTasks(replica: Replica): Promise<number | undefined> {
-  const r = await fetch(`${replica.baseUrl}/api/scaffolder/v2/tasks?status=processing&limit=1`, {
-    headers: { authorization: `Bearer ${replica.token()}` },
-  }).catch(() => undefined);
-  return r?.ok ? ((await r.json()) as { totalTasks?: number }).totalTasks : undefined;
+  const r = await fetch(
+    `${replica.baseUrl}/api/scaffolder/v2/tasks?status=processing&limit=1`,
+    {
+      headers: { authorization: `Bearer ${replica.token()}` },
+    },
+  ).catch(() => undefined);
+  return r?.ok
+    ? ((await r.json()) as { totalTasks?: number }).totalTasks
+    : undefined;
 }
 
 /**
@@ -246,10 +311,16 @@ async function processingTasks(replica: Replica): Promise<number | undefined> {
  * no task running anywhere nothing wakes any loop again. A task queued behind busy
  * replicas (open while others are processing) is waited for.
  */
-export async function runCreateModel(replica: Replica, values: CreateModelValues): Promise<TaskResult & { ms: number }> {
+export async function runCreateModel(
+  replica: Replica,
+  values: CreateModelValues,
+): Promise<TaskResult & { ms: number }> {
   const started = Date.now();
   const client = replica.client();
-  const taskId = await client.createTask('template:default/create-model', createModelValues(values));
+  const taskId = await client.createTask(
+    'template:default/create-model',
+    createModelValues(values),
+  );
   const abort = new AbortController();
   const watchdog = (async () => {
     let idleSince: number | undefined;
@@ -257,7 +328,8 @@ export async function runCreateModel(replica: Replica, values: CreateModelValues
       await new Promise(r => setTimeout(r, 2000));
       if (abort.signal.aborted) return;
       const task = await client.getTask(taskId).catch(() => undefined);
-      const busy = task?.status === 'open' ? await processingTasks(replica) : undefined;
+      const busy =
+        task?.status === 'open' ? await processingTasks(replica) : undefined;
       if (task?.status !== 'open' || busy !== 0) {
         idleSince = undefined;
         continue;
@@ -271,7 +343,10 @@ export async function runCreateModel(replica: Replica, values: CreateModelValues
     }
   })();
   try {
-    const result = await Promise.race([client.follow(taskId, () => undefined, abort.signal), watchdog.then(() => new Promise<never>(() => undefined))]);
+    const result = await Promise.race([
+      client.follow(taskId, () => undefined, abort.signal),
+      watchdog.then(() => new Promise<never>(() => undefined)),
+    ]);
     return { ...result, ms: Date.now() - started };
   } finally {
     abort.abort();

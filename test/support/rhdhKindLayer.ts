@@ -11,11 +11,22 @@ import {
   RELATION_HAS_PART,
   type Entity,
 } from '@backstage/catalog-model';
-import { catalogProcessingExtensionPoint, processingResult, type CatalogProcessor, type CatalogProcessorEmit } from '@backstage/plugin-catalog-node';
+import {
+  catalogProcessingExtensionPoint,
+  processingResult,
+  type CatalogProcessor,
+  type CatalogProcessorEmit,
+} from '@backstage/plugin-catalog-node';
 
 /** RHDH's published AiModelServerAPI schema (committed copy, Apache-2.0; test/fixtures/schemas/README.md). */
 export const rhdhAiModelServerSchema = JSON.parse(
-  fs.readFileSync(path.resolve(__dirname, '../fixtures/schemas/rhdh/API.v1alpha1.ai-model-server.schema.json'), 'utf8'),
+  fs.readFileSync(
+    path.resolve(
+      __dirname,
+      '../fixtures/schemas/rhdh/API.v1alpha1.ai-model-server.schema.json',
+    ),
+    'utf8',
+  ),
 );
 
 /**
@@ -27,7 +38,9 @@ export const rhdhAiModelServerSchema = JSON.parse(
  * processor.
  */
 class RhdhAiModelServerApiProcessor implements CatalogProcessor {
-  private readonly validate = entityKindSchemaValidator(rhdhAiModelServerSchema);
+  private readonly validate = entityKindSchemaValidator(
+    rhdhAiModelServerSchema,
+  );
 
   getProcessorName(): string {
     return 'RhdhAiModelServerApiKind';
@@ -38,17 +51,39 @@ class RhdhAiModelServerApiProcessor implements CatalogProcessor {
     return this.validate(entity) === entity;
   }
 
-  async postProcessEntity(entity: Entity, _location: unknown, emit: CatalogProcessorEmit): Promise<Entity> {
+  async postProcessEntity(
+    entity: Entity,
+    _location: unknown,
+    emit: CatalogProcessorEmit,
+  ): Promise<Entity> {
     if (entity.kind !== 'AiModelServerAPI') return entity;
     const self = getCompoundEntityRef(entity);
     const spec = entity.spec as { owner?: string; system?: string };
-    const link = (target: string, defaultKind: string, forward: string, backward: string) => {
-      const ref = parseEntityRef(target, { defaultKind, defaultNamespace: self.namespace });
-      emit(processingResult.relation({ source: self, type: forward, target: ref }));
-      emit(processingResult.relation({ source: ref, type: backward, target: self }));
+    const link = (
+      target: string,
+      defaultKind: string,
+      forward: string,
+      backward: string,
+    ) => {
+      const ref = parseEntityRef(target, {
+        defaultKind,
+        defaultNamespace: self.namespace,
+      });
+      emit(
+        processingResult.relation({ source: self, type: forward, target: ref }),
+      );
+      emit(
+        processingResult.relation({
+          source: ref,
+          type: backward,
+          target: self,
+        }),
+      );
     };
-    if (spec.owner) link(spec.owner, 'Group', RELATION_OWNED_BY, RELATION_OWNER_OF);
-    if (spec.system) link(spec.system, 'System', RELATION_PART_OF, RELATION_HAS_PART);
+    if (spec.owner)
+      link(spec.owner, 'Group', RELATION_OWNED_BY, RELATION_OWNER_OF);
+    if (spec.system)
+      link(spec.system, 'System', RELATION_PART_OF, RELATION_HAS_PART);
     return entity;
   }
 }

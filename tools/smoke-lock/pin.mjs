@@ -10,6 +10,18 @@ lock.name = 'model-smoke';
 lock.packages[''].name = 'model-smoke';
 lock.packages[''].dependencies[pkg.name] = pkg.version;
 delete lock.packages[key].resolved;
-const manifest = { name: 'model-smoke', private: true, description: "The GPU smoke job's tools: npm ci installs them from package-lock.json", dependencies: lock.packages[''].dependencies };
-fs.writeFileSync(`${outDir}/package.json`, JSON.stringify(manifest, null, 2) + '\n');
-fs.writeFileSync(`${outDir}/package-lock.json`, JSON.stringify(lock, null, 2) + '\n');
+const manifest = {
+  name: 'model-smoke',
+  private: true,
+  description:
+    "The GPU smoke job's tools: npm ci installs them from package-lock.json",
+  dependencies: lock.packages[''].dependencies,
+};
+fs.writeFileSync(
+  `${outDir}/package.json`,
+  JSON.stringify(manifest, null, 2) + '\n',
+);
+fs.writeFileSync(
+  `${outDir}/package-lock.json`,
+  JSON.stringify(lock, null, 2) + '\n',
+);

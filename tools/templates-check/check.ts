@@ -1,55 +1,42 @@
 import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
-import { validate as validateJsonSchema, type Schema } from 'jsonschema';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  validate as validateJsonSchema,
+  type ValidationError,
+} from 'jsonschema';
+import { LineCounter, parseDocument } from 'yaml';
+import {
+  positionOf,
+  type ActionInfo,
+  type Issue,
+  type ParsedTemplate,
+  type Path,
+} from './issue';
 import { lintWizard } from './lint';
 
-/** An action as the scaffolder lists it (GET /api/scaffolder/v2/actions). */
-export interface ActionInfo {
-  id: string;
-  description?: string;
-  schema?: { input?: Schema; output?: Schema };
-  examples?: { description: string; example: string }[];
-}
-
-export interface Issue {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-  /** How to fix it. */
-  fix: string;
-  /** Errors fail the check; warnings (wizard anti-patterns the scaffolder accepts) are reported only. Default error. */
-  severity?: 'error' | 'warning';
-}
-
-export function isError(issue: Issue): boolean {
-  return issue.severity !== 'warning';
-}
-
-export function formatIssue(issue: Issue): string {
-  return `${issue.file}:${issue.line}:${issue.column}: ${issue.severity ?? 'error'}: ${issue.message}\n    fix: ${issue.fix}`;
-}
-
-type Path = (string | number)[];
+export {
+  formatIssue,
+  isError,
+  positionOf,
+  type ActionInfo,
+  type Issue,
+  type ParsedTemplate,
+} from './issue';
 
 const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
 const IDENT = '[A-Za-z_$][\\w$]*';
 const QUOTED = `\\[\\s*['"]([^'"]+)['"]\\s*\\]`;
-const PARAMETER_REF = new RegExp(`(?<![.\\w$])parameters(?:\\.(${IDENT})|${QUOTED})`, 'g');
+const PARAMETER_REF = new RegExp(
+  `(?<![.\\w$])parameters(?:\\.(${IDENT})|${QUOTED})`,
+  'g',
+);
 const STEP_REF = new RegExp(
   `(?<![.\\w$])steps(?:\\.(${IDENT})|${QUOTED})(?:\\s*\\.\\s*output(?:\\.(${IDENT})|${QUOTED})?)?`,
   'g',
 );
-
-/** A parsed template: the document (for positions) and its plain value. */
-export interface ParsedTemplate {
-  file: string;
-  doc: Document;
-  value: any;
-  lines: LineCounter;
-}
-
-export function parseTemplate(source: string, file: string): { template?: ParsedTemplate; issues: Issue[] } {
+export function parseTemplate(
+  source: string,
+  file: string,
+): { template?: ParsedTemplate; issues: Issue[] } {
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -66,30 +53,12 @@ export function parseTemplate(source: string, file: string): { template?: Parsed
   return { template: { file, doc, value: doc.toJS(), lines }, issues: [] };
 }
 
-/** Position of the node at `path`, or of its closest existing ancestor. */
-export function positionOf(t: ParsedTemplate, path: Path): { line: number; column: number } {
-  for (let n = path.length; n >= 0; n--) {
-    const node = t.doc.getIn(path.slice(0, n), true) as Node | undefined;
-    if (node && (node as any).range) {
-      const pos = t.lines.linePos((node as any).range[0]);
-      return { line: pos.line, column: pos.col };
-    }
-    // a key without a value: point at the key
-    if (n > 0) {
-      const parent = t.doc.getIn(path.slice(0, n - 1), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find(p => isScalar(p.key) && p.key.value === path[n - 1]);
-        if (pair && isScalar(pair.key) && pair.key.range) {
-          const pos = t.lines.linePos(pair.key.range[0]);
-          return { line: pos.line, column: pos.col };
-        }
-      }
-    }
-  }
-  return { line: 1, column: 1 };
-}
-
-function issueAt(t: ParsedTemplate, path: Path, message: string, fix: string): Issue {
+function issueAt(
+  t: ParsedTemplate,
+  path: Path,
+  message: string,
+  fix: string,
+): Issue {
   return { file: t.file, ...positionOf(t, path), message, fix };
 }
 
@@ -107,7 +76,12 @@ export async function checkSchema(t: ParsedTemplate): Promise<Issue[]> {
     const ok = await templateEntityV1beta3Validator.check(t.value);
     if (!ok) {
       return [
-        issueAt(t, ['apiVersion'], 'not a scaffolder Template', 'use apiVersion: scaffolder.backstage.io/v1beta3 and kind: Template'),
+        issueAt(
+          t,
+          ['apiVersion'],
+          'not a scaffolder Template',
+          'use apiVersion: scaffolder.backstage.io/v1beta3 and kind: Template',
+        ),
       ];
     }
     return [];
@@ -130,11 +104,15 @@ export function declaredParameters(parameters: unknown): Set<string> {
   const names = new Set<string>();
   const visit = (schema: any) => {
     if (!schema || typeof schema !== 'object') return;
-    if (Array.isArray(schema)) return schema.forEach(visit);
+    if (Array.isArray(schema)) {
+      schema.forEach(visit);
+      return;
+    }
     if (schema.properties && typeof schema.properties === 'object') {
       for (const key of Object.keys(schema.properties)) names.add(key);
     }
-    for (const key of ['allOf', 'anyOf', 'oneOf']) if (Array.isArray(schema[key])) schema[key].forEach(visit);
+    for (const key of ['allOf', 'anyOf', 'oneOf'])
+      if (Array.isArray(schema[key])) schema[key].forEach(visit);
     for (const key of ['if', 'then', 'else']) visit(schema[key]);
     if (schema.dependencies && typeof schema.dependencies === 'object') {
       Object.values(schema.dependencies).forEach(visit);
@@ -145,9 +123,14 @@ export function declaredParameters(parameters: unknown): Set<string> {
 }
 
 /** Every string under `value` with its path. */
-function strings(value: unknown, path: Path, out: { path: Path; text: string }[] = []) {
+function strings(
+  value: unknown,
+  path: Path,
+  out: { path: Path; text: string }[] = [],
+) {
   if (typeof value === 'string') out.push({ path, text: value });
-  else if (Array.isArray(value)) value.forEach((v, i) => strings(v, [...path, i], out));
+  else if (Array.isArray(value))
+    value.forEach((v, i) => strings(v, [...path, i], out));
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) strings(v, [...path, k], out);
   }
@@ -165,11 +148,16 @@ function isExpression(value: unknown): boolean {
 /** Output keys an action's output schema declares, or undefined if it declares none. */
 function outputKeys(action: ActionInfo): Set<string> | undefined {
   const props = (action.schema?.output as any)?.properties;
-  return props && typeof props === 'object' ? new Set(Object.keys(props)) : undefined;
+  return props && typeof props === 'object'
+    ? new Set(Object.keys(props))
+    : undefined;
 }
 
 /** (b) actions exist and inputs fit their schemas; (c) parameter and step references resolve. */
-export function checkStepsAndReferences(t: ParsedTemplate, actions: Map<string, ActionInfo>): Issue[] {
+export function checkStepsAndReferences(
+  t: ParsedTemplate,
+  actions: Map<string, ActionInfo>,
+): Issue[] {
   const issues: Issue[] = [];
   const spec = t.value?.spec ?? {};
   const params = declaredParameters(spec.parameters);
@@ -179,7 +167,11 @@ export function checkStepsAndReferences(t: ParsedTemplate, actions: Map<string, 
     if (s && typeof s.id === 'string') stepIndex.set(s.id, i);
   });
 
-  const checkRefs = (value: unknown, path: Path, position: number | 'output') => {
+  const checkRefs = (
+    value: unknown,
+    path: Path,
+    position: number | 'output',
+  ) => {
     for (const { path: at, text } of strings(value, path)) {
       for (const expr of expressions(text)) {
         for (const m of expr.matchAll(PARAMETER_REF)) {
@@ -201,7 +193,12 @@ export function checkStepsAndReferences(t: ParsedTemplate, actions: Map<string, 
           const index = stepIndex.get(id);
           if (index === undefined) {
             issues.push(
-              issueAt(t, at, `step "${id}" does not exist`, `use the id of an earlier step (ids: ${[...stepIndex.keys()].join(', ') || 'none'})`),
+              issueAt(
+                t,
+                at,
+                `step "${id}" does not exist`,
+                `use the id of an earlier step (ids: ${[...stepIndex.keys()].join(', ') || 'none'})`,
+              ),
             );
             continue;
           }
@@ -239,13 +236,16 @@ export function checkStepsAndReferences(t: ParsedTemplate, actions: Map<string, 
 
   steps.forEach((step, i) => {
     const path: Path = ['spec', 'steps', i];
-    const label = typeof step?.id === 'string' ? `step "${step.id}"` : `step ${i + 1}`;
+    const label =
+      typeof step?.id === 'string' ? `step "${step.id}"` : `step ${i + 1}`;
     checkRefs({ if: step?.if, each: step?.each, input: step?.input }, path, i);
     const actionId = step?.action;
     if (typeof actionId !== 'string') return; // schema check reports it
     const action = actions.get(actionId);
     if (!action) {
-      const near = [...actions.keys()].filter(id => id.split(':')[0] === actionId.split(':')[0]);
+      const near = [...actions.keys()].filter(
+        id => id.split(':')[0] === actionId.split(':')[0],
+      );
       issues.push(
         issueAt(
           t,
@@ -271,19 +271,36 @@ export function checkStepsAndReferences(t: ParsedTemplate, actions: Map<string, 
       issues.push(
         issueAt(
           t,
-          [...path, 'input', ...errorPath, ...(error.name === 'additionalProperties' ? [String(error.argument)] : [])],
+          [
+            ...path,
+            'input',
+            ...errorPath,
+            ...(error.name === 'additionalProperties'
+              ? [String(error.argument)]
+              : []),
+          ],
           `${label} (${actionId}): input ${property} ${error.message}`,
-          error.name === 'additionalProperties'
-            ? `remove "${error.argument}" or rename it to one of: ${Object.keys((inputSchema as any).properties ?? {}).join(', ')}`
-            : error.name === 'required'
-              ? `add input "${error.argument}"`
-              : `give ${property} ${expected}`,
+          inputFix(error, inputSchema, property, expected),
         ),
       );
     }
   });
   checkRefs(spec.output, ['spec', 'output'], 'output');
   return issues;
+}
+
+/** How to fix a step input its action's schema refuses. */
+function inputFix(
+  error: ValidationError,
+  inputSchema: unknown,
+  property: string,
+  expected: string,
+): string {
+  if (error.name === 'additionalProperties') {
+    return `remove "${error.argument}" or rename it to one of: ${Object.keys((inputSchema as any).properties ?? {}).join(', ')}`;
+  }
+  if (error.name === 'required') return `add input "${error.argument}"`;
+  return `give ${property} ${expected}`;
 }
 
 function valueAt(value: unknown, path: Path): unknown {
@@ -296,10 +313,13 @@ function valueAt(value: unknown, path: Path): unknown {
 }
 
 function describeSchema(schema: any): string {
-  if (!schema || typeof schema !== 'object') return 'a value the action accepts';
-  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
+  if (!schema || typeof schema !== 'object')
+    return 'a value the action accepts';
+  if (Array.isArray(schema.enum))
+    return `one of ${schema.enum.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
   const parts: string[] = [];
-  if (schema.type) parts.push(`a value of type ${[schema.type].flat().join(' or ')}`);
+  if (schema.type)
+    parts.push(`a value of type ${[schema.type].flat().join(' or ')}`);
   if (schema.format) parts.push(`in the "${schema.format}" format`);
   if (schema.pattern) parts.push(`matching ${schema.pattern}`);
   if (schema.description) parts.push(`(${schema.description})`);
@@ -307,7 +327,11 @@ function describeSchema(schema: any): string {
 }
 
 /** All static checks on one template source. */
-export async function checkTemplateSource(source: string, file: string, actions: Map<string, ActionInfo>) {
+export async function checkTemplateSource(
+  source: string,
+  file: string,
+  actions: Map<string, ActionInfo>,
+) {
   const { template, issues } = parseTemplate(source, file);
   if (!template) return { template, issues };
   const schemaIssues = await checkSchema(template);

@@ -13,7 +13,12 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startCheckBackend } from './backend';
 import { fetchActions } from './dryrun';
-import { checkTemplates, formatReports, resolveTargets, sampleCatalogs } from './run';
+import {
+  checkTemplates,
+  formatReports,
+  resolveTargets,
+  sampleCatalogs,
+} from './run';
 import { isError } from './check';
 
 async function main(argv: string[]): Promise<number> {
@@ -24,18 +29,28 @@ async function main(argv: string[]): Promise<number> {
   const configAt = args.indexOf('--config');
   if (configAt >= 0) {
     const file = args[configAt + 1];
-    if (!file) throw new Error('--config needs a YAML file holding a tensorflow: section');
+    if (!file)
+      throw new Error(
+        '--config needs a YAML file holding a tensorflow: section',
+      );
     tensorflow = parseYaml(fs.readFileSync(file, 'utf8'))?.tensorflow ?? {};
     args.splice(configAt, 2);
   }
   // extra backend modules whose actions the templates use, e.g. @backstage/plugin-scaffolder-backend-module-github
   const modules: string[] = [];
-  for (let at = args.indexOf('--module'); at >= 0; at = args.indexOf('--module')) {
+  for (
+    let at = args.indexOf('--module');
+    at >= 0;
+    at = args.indexOf('--module')
+  ) {
     if (!args[at + 1]) throw new Error('--module needs a package name');
     modules.push(args[at + 1]);
     args.splice(at, 2);
   }
-  const targets = await resolveTargets(args.filter(a => a !== '--no-dry-run' && a !== '--strict'), path.resolve(__dirname, '../..'));
+  const targets = await resolveTargets(
+    args.filter(a => a !== '--no-dry-run' && a !== '--strict'),
+    path.resolve(__dirname, '../..'),
+  );
   if (targets.length === 0) {
     console.error('no template.yaml found');
     return 1;
@@ -47,10 +62,19 @@ async function main(argv: string[]): Promise<number> {
   );
   try {
     const actions = await fetchActions(backend.baseUrl);
-    const reports = await checkTemplates(targets, { actions, baseUrl: dryRun ? backend.baseUrl : undefined });
+    const reports = await checkTemplates(targets, {
+      actions,
+      baseUrl: dryRun ? backend.baseUrl : undefined,
+    });
     console.log(formatReports(reports));
-    const errors = reports.reduce((n, r) => n + r.issues.filter(isError).length, 0);
-    const warnings = reports.reduce((n, r) => n + r.issues.filter(i => !isError(i)).length, 0);
+    const errors = reports.reduce(
+      (n, r) => n + r.issues.filter(isError).length,
+      0,
+    );
+    const warnings = reports.reduce(
+      (n, r) => n + r.issues.filter(i => !isError(i)).length,
+      0,
+    );
     const warned = warnings ? `, ${warnings} warning(s)` : '';
     console.log(
       errors === 0

@@ -9,19 +9,36 @@
  * - branch values on the review page: the review lists such a value too, unless the page's `patternProperties`
  *   hide it (`ui:backstage.review.show: false`).
  */
-import type { Issue, ParsedTemplate } from './check';
-import { positionOf } from './check';
+import type { Issue, ParsedTemplate } from './issue';
+import { positionOf } from './issue';
 
 type Path = (string | number)[];
 
 /** Field extensions that pick catalog entities and default to accepting free text. */
-export const ENTITY_PICKERS = ['EntityPicker', 'OwnerPicker', 'MultiEntityPicker', 'OwnedEntityPicker'];
+export const ENTITY_PICKERS = [
+  'EntityPicker',
+  'OwnerPicker',
+  'MultiEntityPicker',
+  'OwnedEntityPicker',
+];
 
 const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
-const PARAMETER = /(?<![.\w$])parameters(?:\.([A-Za-z_$][\w$]*)|\[\s*['"]([^'"]+)['"]\s*\])/g;
+const PARAMETER =
+  /(?<![.\w$])parameters(?:\.([A-Za-z_$][\w$]*)|\[\s*['"]([^'"]+)['"]\s*\])/g;
 
-function warning(t: ParsedTemplate, path: Path, message: string, fix: string): Issue {
-  return { file: t.file, ...positionOf(t, path), message, fix, severity: 'warning' };
+function warning(
+  t: ParsedTemplate,
+  path: Path,
+  message: string,
+  fix: string,
+): Issue {
+  return {
+    file: t.file,
+    ...positionOf(t, path),
+    message,
+    fix,
+    severity: 'warning',
+  };
 }
 
 function isObject(v: unknown): v is Record<string, any> {
@@ -29,38 +46,57 @@ function isObject(v: unknown): v is Record<string, any> {
 }
 
 /** Calls `visit` on every schema node under the parameter pages, with its path and property name. */
-function walkSchemas(node: unknown, path: Path, visit: (schema: Record<string, any>, path: Path, name?: string) => void, name?: string) {
-  if (Array.isArray(node)) return node.forEach((n, i) => walkSchemas(n, [...path, i], visit));
+function walkSchemas(
+  node: unknown,
+  path: Path,
+  visit: (schema: Record<string, any>, path: Path, name?: string) => void,
+  name?: string,
+) {
+  if (Array.isArray(node)) {
+    node.forEach((n, i) => walkSchemas(n, [...path, i], visit));
+    return;
+  }
   if (!isObject(node)) return;
   visit(node, path, name);
   if (isObject(node.properties)) {
-    for (const [key, child] of Object.entries(node.properties)) walkSchemas(child, [...path, 'properties', key], visit, key);
+    for (const [key, child] of Object.entries(node.properties))
+      walkSchemas(child, [...path, 'properties', key], visit, key);
   }
-  if (isObject(node.items)) walkSchemas(node.items, [...path, 'items'], visit, name);
+  if (isObject(node.items))
+    walkSchemas(node.items, [...path, 'items'], visit, name);
   for (const key of ['oneOf', 'anyOf', 'allOf']) {
-    if (Array.isArray(node[key])) node[key].forEach((n: unknown, i: number) => walkSchemas(n, [...path, key, i], visit));
+    if (Array.isArray(node[key]))
+      node[key].forEach((n: unknown, i: number) =>
+        walkSchemas(n, [...path, key, i], visit),
+      );
   }
-  for (const key of ['then', 'else']) if (isObject(node[key])) walkSchemas(node[key], [...path, key], visit);
+  for (const key of ['then', 'else'])
+    if (isObject(node[key])) walkSchemas(node[key], [...path, key], visit);
   if (isObject(node.dependencies)) {
-    for (const [key, dep] of Object.entries(node.dependencies)) walkSchemas(dep, [...path, 'dependencies', key], visit);
+    for (const [key, dep] of Object.entries(node.dependencies))
+      walkSchemas(dep, [...path, 'dependencies', key], visit);
   }
 }
 
 export function checkFreeTextPickers(t: ParsedTemplate): Issue[] {
   const issues: Issue[] = [];
-  walkSchemas(t.value?.spec?.parameters, ['spec', 'parameters'], (schema, path, name) => {
-    const field = schema['ui:field'];
-    if (!ENTITY_PICKERS.includes(field)) return;
-    if (schema['ui:options']?.allowArbitraryValues === false) return;
-    issues.push(
-      warning(
-        t,
-        [...path, 'ui:field'],
-        `"${name ?? '(item)'}" uses ${field}, which accepts free text: a typed value that is not in the catalog is sent as an entity reference`,
-        'add ui:options: { allowArbitraryValues: false } so only catalog entities can be chosen',
-      ),
-    );
-  });
+  walkSchemas(
+    t.value?.spec?.parameters,
+    ['spec', 'parameters'],
+    (schema, path, name) => {
+      const field = schema['ui:field'];
+      if (!ENTITY_PICKERS.includes(field)) return;
+      if (schema['ui:options']?.allowArbitraryValues === false) return;
+      issues.push(
+        warning(
+          t,
+          [...path, 'ui:field'],
+          `"${name ?? '(item)'}" uses ${field}, which accepts free text: a typed value that is not in the catalog is sent as an entity reference`,
+          'add ui:options: { allowArbitraryValues: false } so only catalog entities can be chosen',
+        ),
+      );
+    },
+  );
   return issues;
 }
 
@@ -75,20 +111,25 @@ export interface BranchValue {
 }
 
 function literal(v: unknown): string {
-  return typeof v === 'string' ? `'${v.replace(/'/g, "\\'")}'` : JSON.stringify(v);
+  return typeof v === 'string'
+    ? `'${v.replace(/'/g, "\\'")}'`
+    : JSON.stringify(v);
 }
 
 function branchTest(selector: string, schema: unknown, negate = false): string {
   const ref = `parameters.${selector}`;
-  if (isObject(schema) && 'const' in schema) return `${ref} ${negate ? '!=' : '=='} ${literal(schema.const)}`;
-  if (isObject(schema) && Array.isArray(schema.enum)) return `${negate ? 'not ' : ''}${ref} in [${schema.enum.map(literal).join(', ')}]`;
+  if (isObject(schema) && 'const' in schema)
+    return `${ref} ${negate ? '!=' : '=='} ${literal(schema.const)}`;
+  if (isObject(schema) && Array.isArray(schema.enum))
+    return `${negate ? 'not ' : ''}${ref} in [${schema.enum.map(literal).join(', ')}]`;
   return `${ref} == <value>`;
 }
 
 function selectorValue(schema: unknown): string | undefined {
   if (!isObject(schema)) return undefined;
   if ('const' in schema) return JSON.stringify(schema.const);
-  if (Array.isArray(schema.enum)) return schema.enum.map(v => JSON.stringify(v)).join(' or ');
+  if (Array.isArray(schema.enum))
+    return schema.enum.map(v => JSON.stringify(v)).join(' or ');
   return undefined;
 }
 
@@ -97,35 +138,62 @@ export function branchValues(parameters: unknown): Map<string, BranchValue> {
   const always = new Set<string>();
   const branch = new Map<string, BranchValue>();
   const pages = Array.isArray(parameters) ? parameters : [parameters];
-  const addBranch = (props: unknown, selector: string, when: string, test: string) => {
+  const addBranch = (
+    props: unknown,
+    selector: string,
+    when: string,
+    test: string,
+  ) => {
     if (!isObject(props)) return;
     for (const key of Object.keys(props)) {
-      if (key !== selector && !branch.has(key)) branch.set(key, { property: key, selector, when, test });
+      if (key !== selector && !branch.has(key))
+        branch.set(key, { property: key, selector, when, test });
     }
   };
   const visitObject = (schema: unknown) => {
     if (!isObject(schema)) return;
-    if (isObject(schema.properties)) Object.keys(schema.properties).forEach(k => always.add(k));
+    if (isObject(schema.properties))
+      Object.keys(schema.properties).forEach(k => always.add(k));
     if (isObject(schema.dependencies)) {
       for (const [selector, dep] of Object.entries(schema.dependencies)) {
         if (!isObject(dep)) continue;
         for (const key of ['oneOf', 'anyOf']) {
           if (!Array.isArray(dep[key])) continue;
           for (const alt of dep[key]) {
-            const when = selectorValue(alt?.properties?.[selector]) ?? 'a value';
-            addBranch(alt?.properties, selector, `${selector} = ${when}`, branchTest(selector, alt?.properties?.[selector]));
+            const when =
+              selectorValue(alt?.properties?.[selector]) ?? 'a value';
+            addBranch(
+              alt?.properties,
+              selector,
+              `${selector} = ${when}`,
+              branchTest(selector, alt?.properties?.[selector]),
+            );
           }
         }
       }
     }
-    const conditionals = [schema, ...(Array.isArray(schema.allOf) ? schema.allOf : [])];
+    const conditionals = [
+      schema,
+      ...(Array.isArray(schema.allOf) ? schema.allOf : []),
+    ];
     for (const c of conditionals) {
-      if (!isObject(c) || !isObject(c.if) || !isObject(c.if.properties)) continue;
+      if (!isObject(c) || !isObject(c.if) || !isObject(c.if.properties))
+        continue;
       const [selector] = Object.keys(c.if.properties);
       if (!selector) continue;
       const value = selectorValue(c.if.properties[selector]) ?? 'a value';
-      addBranch(c.then?.properties, selector, `${selector} = ${value}`, branchTest(selector, c.if.properties[selector]));
-      addBranch(c.else?.properties, selector, `${selector} is not ${value}`, branchTest(selector, c.if.properties[selector], true));
+      addBranch(
+        c.then?.properties,
+        selector,
+        `${selector} = ${value}`,
+        branchTest(selector, c.if.properties[selector]),
+      );
+      addBranch(
+        c.else?.properties,
+        selector,
+        `${selector} is not ${value}`,
+        branchTest(selector, c.if.properties[selector], true),
+      );
     }
   };
   pages.forEach(visitObject);
@@ -139,10 +207,16 @@ function referencedParameters(text: string): Set<string> {
   return out;
 }
 
-function strings(value: unknown, path: Path, out: { path: Path; text: string }[] = []) {
+function strings(
+  value: unknown,
+  path: Path,
+  out: { path: Path; text: string }[] = [],
+) {
   if (typeof value === 'string') out.push({ path, text: value });
-  else if (Array.isArray(value)) value.forEach((v, i) => strings(v, [...path, i], out));
-  else if (isObject(value)) for (const [k, v] of Object.entries(value)) strings(v, [...path, k], out);
+  else if (Array.isArray(value))
+    value.forEach((v, i) => strings(v, [...path, i], out));
+  else if (isObject(value))
+    for (const [k, v] of Object.entries(value)) strings(v, [...path, k], out);
   return out;
 }
 
@@ -173,7 +247,10 @@ export function checkUnguardedBranchValues(t: ParsedTemplate): Issue[] {
   const steps: any[] = Array.isArray(spec.steps) ? spec.steps : [];
   steps.forEach((step, i) => {
     if (!isObject(step)) return;
-    const guardedBy = typeof step.if === 'string' ? referencedParameters(step.if) : new Set<string>();
+    const guardedBy =
+      typeof step.if === 'string'
+        ? referencedParameters(step.if)
+        : new Set<string>();
     check(step.input, ['spec', 'steps', i, 'input'], guardedBy);
     check(step.each, ['spec', 'steps', i, 'each'], guardedBy);
   });
@@ -186,7 +263,10 @@ function hiddenFromReview(page: Record<string, any>, key: string): boolean {
   if (!isObject(page.patternProperties)) return false;
   return Object.entries(page.patternProperties).some(([pattern, schema]) => {
     try {
-      return new RegExp(pattern, 'u').test(key) && schema?.['ui:backstage']?.review?.show === false;
+      return (
+        new RegExp(pattern, 'u').test(key) &&
+        schema?.['ui:backstage']?.review?.show === false
+      );
     } catch {
       return false;
     }
@@ -196,17 +276,26 @@ function hiddenFromReview(page: Record<string, any>, key: string): boolean {
 export function checkReviewedBranchValues(t: ParsedTemplate): Issue[] {
   const parameters = t.value?.spec?.parameters;
   const branches = branchValues(parameters);
-  const pages: unknown[] = Array.isArray(parameters) ? parameters : [parameters];
+  const pages: unknown[] = Array.isArray(parameters)
+    ? parameters
+    : [parameters];
   const issues: Issue[] = [];
   pages.forEach((page, i) => {
     if (!isObject(page)) return;
-    const shown = [...branchValues(page).keys()].filter(key => branches.has(key) && !hiddenFromReview(page, key));
+    const shown = [...branchValues(page).keys()].filter(
+      key => branches.has(key) && !hiddenFromReview(page, key),
+    );
     if (shown.length === 0) return;
     const names = shown.map(k => `"${k}"`).join(', ');
     issues.push(
       warning(
         t,
-        ['spec', 'parameters', ...(Array.isArray(parameters) ? [i] : []), 'dependencies'],
+        [
+          'spec',
+          'parameters',
+          ...(Array.isArray(parameters) ? [i] : []),
+          'dependencies',
+        ],
         `${typeof page.title === 'string' ? `page "${page.title}": ` : ''}the review page lists ${names} after the person switched to another branch, under a label made from the key`,
         `add patternProperties: { '^(${shown.join('|')})$': { ui:backstage: { review: { show: false } } } } to this page`,
       ),
@@ -217,5 +306,9 @@ export function checkReviewedBranchValues(t: ParsedTemplate): Issue[] {
 
 /** The wizard checks. */
 export function lintWizard(t: ParsedTemplate): Issue[] {
-  return [...checkFreeTextPickers(t), ...checkUnguardedBranchValues(t), ...checkReviewedBranchValues(t)];
+  return [
+    ...checkFreeTextPickers(t),
+    ...checkUnguardedBranchValues(t),
+    ...checkReviewedBranchValues(t),
+  ];
 }

@@ -1,6 +1,9 @@
 import { Navigate } from 'react-router-dom';
 import { createApp } from '@backstage/frontend-defaults';
-import { createFrontendModule, PageBlueprint } from '@backstage/frontend-plugin-api';
+import {
+  createFrontendModule,
+  PageBlueprint,
+} from '@backstage/frontend-plugin-api';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import scaffolderPlugin from '@backstage/plugin-scaffolder/alpha';
 
@@ -10,7 +13,10 @@ const homeRedirect = createFrontendModule({
   extensions: [
     PageBlueprint.make({
       name: 'home-redirect',
-      params: { path: '/', loader: async () => <Navigate to="/create" replace /> },
+      params: {
+        path: '/',
+        loader: async () => <Navigate to="/create" replace />,
+      },
     }),
   ],
 });

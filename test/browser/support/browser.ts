@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Page,
+} from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const artifactsDir = path.resolve(__dirname, '../artifacts');
@@ -13,7 +18,8 @@ export const artifactsDir = path.resolve(__dirname, '../artifacts');
 export function browserUnavailable(): string | undefined {
   if (fs.existsSync(CHROMIUM)) return undefined;
   const reason = `${CHROMIUM} not found (apt-get install -y chromium, or set CHROMIUM_PATH)`;
-  if (process.env.CI) throw new Error(`browser tests must run in CI: ${reason}`);
+  if (process.env.CI)
+    throw new Error(`browser tests must run in CI: ${reason}`);
   return reason;
 }
 
@@ -29,7 +35,10 @@ export interface BrowserSession {
 let browser: Browser | undefined;
 
 export async function launch(): Promise<Browser> {
-  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+  browser ??= await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
   return browser;
 }
 
@@ -39,14 +48,19 @@ export async function closeBrowser(): Promise<void> {
 }
 
 export async function openSession(run: string): Promise<BrowserSession> {
-  const context: BrowserContext = await (await launch()).newContext({ viewport: { width: 1280, height: 900 } });
+  const context: BrowserContext = await (
+    await launch()
+  ).newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
   const errors: string[] = [];
   page.on('console', msg => {
-    if (msg.type() === 'error') errors.push(`console.error on ${page.url()}: ${msg.text()}`);
+    if (msg.type() === 'error')
+      errors.push(`console.error on ${page.url()}: ${msg.text()}`);
   });
-  page.on('pageerror', error => errors.push(`uncaught on ${page.url()}: ${error.message}`));
+  page.on('pageerror', error =>
+    errors.push(`uncaught on ${page.url()}: ${error.message}`),
+  );
   const dir = path.join(artifactsDir, run);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -55,7 +69,10 @@ export async function openSession(run: string): Promise<BrowserSession> {
     page,
     errors,
     async shot(name, { fullPage = true } = {}) {
-      const file = path.join(dir, `${String(++n).padStart(2, '0')}-${name}.png`);
+      const file = path.join(
+        dir,
+        `${String(++n).padStart(2, '0')}-${name}.png`,
+      );
       await page.screenshot({ path: file, fullPage });
       return file;
     },

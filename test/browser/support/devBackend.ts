@@ -14,7 +14,10 @@ export interface DevBackend {
   dataDir: string;
   /** A guest (user:default/jdoe) token for API calls. */
   token(): Promise<string>;
-  api<T = any>(route: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: T }>;
+  api<T = any>(
+    route: string,
+    init?: RequestInit & { json?: unknown },
+  ): Promise<{ status: number; body: T }>;
   /** Everything the backend printed, for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -43,11 +46,17 @@ export async function startDevBackend(): Promise<DevBackend> {
       backend: {
         baseUrl,
         listen: { port, host: '127.0.0.1' },
-        database: { client: 'better-sqlite3', connection: { directory: path.join(dataDir, 'sqlite') } },
+        database: {
+          client: 'better-sqlite3',
+          connection: { directory: path.join(dataDir, 'sqlite') },
+        },
       },
       tensorflow: {
         repositories: { localRoot: path.join(dataDir, 'repos') },
-        gitops: { target: 'local', local: { path: path.join(dataDir, 'gitops') } },
+        gitops: {
+          target: 'local',
+          local: { path: path.join(dataDir, 'gitops') },
+        },
       },
     }),
   );
@@ -55,8 +64,21 @@ export async function startDevBackend(): Promise<DevBackend> {
   let log = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    [require.resolve('tsx/cli'), 'dev/index.ts', '--no-app-build', '--config', 'dev/app-config.yaml', '--config', override],
-    { cwd: repoRoot, env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: false },
+    [
+      require.resolve('tsx/cli'),
+      'dev/index.ts',
+      '--no-app-build',
+      '--config',
+      'dev/app-config.yaml',
+      '--config',
+      override,
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: false,
+    },
   );
   child.stdout!.on('data', d => (log += d));
   child.stderr!.on('data', d => (log += d));
@@ -72,11 +94,18 @@ export async function startDevBackend(): Promise<DevBackend> {
     }
     return cachedToken;
   };
-  const api = async (route: string, init: RequestInit & { json?: unknown } = {}) => {
+  const api = async (
+    route: string,
+    init: RequestInit & { json?: unknown } = {},
+  ) => {
     const { json, ...rest } = init;
     const response = await fetch(`${baseUrl}${route}`, {
       ...rest,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}`, ...rest.headers },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await token()}`,
+        ...rest.headers,
+      },
       body: json === undefined ? rest.body : JSON.stringify(json),
     });
     const text = await response.text();
@@ -105,9 +134,16 @@ export async function startDevBackend(): Promise<DevBackend> {
       'the dev backend to serve the app and have the templates and organisation in its catalog',
       async () => {
         if (exited) throw new Error(`dev backend exited:\n${log.slice(-3000)}`);
-        const page = await fetch(baseUrl).then(r => r.text()).catch(() => '');
+        const page = await fetch(baseUrl)
+          .then(r => r.text())
+          .catch(() => '');
         if (!page.includes('<div id="root">')) return undefined;
-        const refs = ['template/default/create-model', 'template/default/provision-endpoint', 'group/default/data-science', 'user/default/jdoe'];
+        const refs = [
+          'template/default/create-model',
+          'template/default/provision-endpoint',
+          'group/default/data-science',
+          'user/default/jdoe',
+        ];
         for (const ref of refs) {
           const r = await api(`/api/catalog/entities/by-name/${ref}`);
           if (r.status !== 200) throw new Error(`${ref}: ${r.status}`);
@@ -118,7 +154,9 @@ export async function startDevBackend(): Promise<DevBackend> {
     );
   } catch (e) {
     await stop();
-    throw new Error(`${(e as Error).message}\n--- backend output ---\n${log.slice(-3000)}`);
+    throw new Error(
+      `${(e as Error).message}\n--- backend output ---\n${log.slice(-3000)}`,
+    );
   }
   return { baseUrl, dataDir, token, api, output: () => log, stop };
 }

@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureAppBuilt } from '../../../dev/appBuild';
 import { repoRoot } from '../../support/backend';
-import { artifactsDir, closeBrowser, openSession, type BrowserSession } from './browser';
+import {
+  artifactsDir,
+  closeBrowser,
+  openSession,
+  type BrowserSession,
+} from './browser';
 import { startDevBackend, type DevBackend } from './devBackend';
 import * as wizard from './wizard';
 
@@ -23,8 +28,13 @@ export function updateDocImages(images: DocImage[]): void {
   fs.mkdirSync(target, { recursive: true });
   for (const { run, shot, image } of images) {
     const dir = path.join(artifactsDir, run);
-    const file = fs.existsSync(dir) ? fs.readdirSync(dir).find(f => f.endsWith(`-${shot}.png`)) : undefined;
-    if (!file) throw new Error(`UPDATE_README_SCREENSHOTS: no screenshot "${shot}" in ${dir} for docs/images/${image}`);
+    const file = fs.existsSync(dir)
+      ? fs.readdirSync(dir).find(f => f.endsWith(`-${shot}.png`))
+      : undefined;
+    if (!file)
+      throw new Error(
+        `UPDATE_README_SCREENSHOTS: no screenshot "${shot}" in ${dir} for docs/images/${image}`,
+      );
     fs.copyFileSync(path.join(dir, file), path.join(target, image));
   }
 }
@@ -34,7 +44,9 @@ export function updateDocImages(images: DocImage[]): void {
  * Chromium sessions signed in as the guest; everything is stopped after the suite, then the
  * suite's `docImages` are copied (see updateDocImages).
  */
-export function useWizardUi(options: { shotAfterSignIn?: boolean; docImages?: DocImage[] } = {}) {
+export function useWizardUi(
+  options: { shotAfterSignIn?: boolean; docImages?: DocImage[] } = {},
+) {
   let backend: DevBackend | undefined;
   const sessions: BrowserSession[] = [];
 
