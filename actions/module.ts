@@ -9,7 +9,7 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { readAccessPolicy } from './access/config';
 import { readCatalogConfig } from './catalog/config';
 import { createCatalogRegisterAction } from './catalog/register';
-import { readGatewayConfig } from './gateway';
+import { readGatewayConfig } from './gateway/config';
 import { createGithubClient } from './shared/github/client';
 import { createGithubConfigureAction } from './github/configure';
 import { readGitOpsConfig } from './gitops/config';

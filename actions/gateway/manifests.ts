@@ -37,16 +37,9 @@ type Rule = NonNullable<
   NonNullable<AuthorizationPolicy['spec']>['rules']
 >[number];
 
-/** Plain string replacement of `{key}` placeholders: values are data, never template source. */
-export function fillPlaceholders(
-  template: string,
-  values: Record<string, string>,
-): string {
-  let out = template;
-  for (const [key, value] of Object.entries(values))
-    out = out.split(`{${key}}`).join(value);
-  return out;
-}
+import { fillPlaceholders } from './placeholders';
+
+export { fillPlaceholders };
 
 /** The pod labels of the project's model server: the same selector as the serving manifests. */
 export function gatewayWorkloadSelector(

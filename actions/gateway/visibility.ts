@@ -1,6 +1,6 @@
 import type { ModelProject } from '../shared/naming';
 import type { GatewayConfig } from './config';
-import { fillPlaceholders } from './manifests';
+import { fillPlaceholders } from './placeholders';
 
 /**
  * The access-records URL for the project, from `tensorflow.gateway.accessLogUrlTemplate`

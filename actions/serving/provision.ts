@@ -14,7 +14,7 @@ import {
   normaliseRequestedGrants,
 } from '../access/grants';
 import type { AccessPolicy } from '../access/config';
-import type { GatewayConfig } from '../gateway';
+import type { GatewayConfig } from '../gateway/config';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import type { ServingConfig } from './config';
