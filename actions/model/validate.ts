@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +9,7 @@ import type {
 import { InputError, NotAllowedError } from '@backstage/errors';
 import type { JsonObject } from '@backstage/types';
 import { audited } from '../shared/audit';
-import { boundedString, workspacePath } from '../shared/input';
+import { workspacePath } from '../shared/input';
 import { authorizeProject, type ProjectAccess } from '../access/project';
 import { projectName, projectOwner } from '../shared/inputProperties';
 import { deriveProject, type ProjectNamingOptions } from '../shared/naming';
@@ -18,7 +17,6 @@ import { examples } from './validate.examples';
 import type { DevicePolicy } from '../../smoke/backend';
 import type {
   ExplicitInputs,
-  FormatOption,
   OutputExpectation,
   SmokeReport,
 } from '../../smoke/types';
@@ -28,6 +26,19 @@ import {
   type SmokeLimits,
 } from '../../smoke/limits';
 import { writeFileInside } from './reportFile';
+import {
+  checkModelUrl,
+  checkValidateInputs,
+  DEFAULT_REPORT_PATH,
+  DEVICES,
+  FORMATS,
+  MODEL_URL_MAX,
+  SEED_MAX,
+  SIGNATURE_NAME_MAX,
+  validateOutputs,
+  validationKey,
+  WARMUP_RUNS_MAX,
+} from './validateInputs';
 
 /** Defaults from the `tensorflow.smoke` config section (module.ts parses and injects them). */
 export interface SmokeDefaults {
@@ -52,9 +63,7 @@ export interface ModelValidateActionOptions {
 
 export const MODEL_VALIDATE_ACTION_ID = 'tensorflow:model:validate';
 
-const DEVICES = ['any', 'gpu', 'cpu'] as const;
-const FORMATS = ['auto', 'layers-model', 'graph-model', 'saved-model'] as const;
-export const DEFAULT_REPORT_PATH = 'smoke-report.json';
+export { DEFAULT_REPORT_PATH };
 
 /** Carries a failing report out of the checkpoint, so that the failure is not reused on retry. */
 class FailedSmoke extends Error {
@@ -63,20 +72,54 @@ class FailedSmoke extends Error {
   }
 }
 
-const positiveInt = (
-  field: string,
-  v: unknown,
-  min: number,
-  max: number,
-): number | undefined => {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new InputError(
-      `${field} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`,
-    );
+/** Reads a model URL into `modelDir` through the UrlReader, with errors that say what happened. */
+async function fetchModel(
+  urlReader: UrlReaderService,
+  modelUrl: string,
+  modelDir: string,
+  options: {
+    limits: SmokeLimits;
+    signal?: AbortSignal;
+    inputs?: ExplicitInputs;
+    displayPath: string;
+  },
+): Promise<void> {
+  await fs.promises.mkdir(modelDir);
+  try {
+    const { fetchModelFromUrl } = await import('./fetchModel');
+    await fetchModelFromUrl(urlReader, modelUrl, modelDir, options);
+  } catch (e) {
+    // The UrlReader refuses hosts outside backend.reading.allow (e.g. cloud metadata addresses).
+    if ((e as Error)?.name === 'NotAllowedError')
+      throw new NotAllowedError(`modelUrl: ${(e as Error).message}`);
+    if (options.signal?.aborted)
+      throw new Error(
+        `tensorflow:model:validate was cancelled while reading ${options.displayPath}; nothing was written`,
+      );
+    throw e;
   }
-  return v;
-};
+}
+
+/** What a failed validation tells the person: input errors name the field; nothing leaks a secret. */
+function actionError(
+  e: Error,
+  fromUrl: boolean,
+  engine: typeof import('../../smoke/host'),
+): Error {
+  const field = fromUrl ? 'modelUrl' : 'modelPath';
+  if (e instanceof engine.SmokeInputError)
+    return new InputError(`${e.field ? `${e.field}: ` : ''}${e.message}`);
+  if (
+    e instanceof engine.ModelFormatError ||
+    e instanceof engine.ModelRefusedError
+  )
+    return new InputError(`${field}: ${engine.redactError(e).message}`);
+  if (e instanceof SmokeLimitError)
+    return new InputError(
+      `${field}: the model was refused: ${engine.redactError(e).message}`,
+    );
+  return engine.redactError(e);
+}
 
 /**
  * Runs a smoke inference on the model in the workspace (or at a URL) and writes the report into
@@ -105,6 +148,8 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
             ),
           modelUrl: z
             .string()
+            .max(MODEL_URL_MAX)
+            .regex(/^https?:\/\//i)
             .optional()
             .describe(
               "URL of a model folder or of its model.json, read through Backstage's UrlReader (backend.reading.allow applies). Instead of modelPath.",
@@ -122,30 +167,38 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
           runs: z
             .number()
             .int()
+            .min(1)
             .optional()
             .describe('Timed inference runs. Default: 20'),
           warmupRuns: z
             .number()
             .int()
+            .min(1)
+            .max(WARMUP_RUNS_MAX)
             .optional()
             .describe('Untimed warm-up runs. Default: 2'),
           signatureName: z
             .string()
+            .max(SIGNATURE_NAME_MAX)
             .optional()
             .describe('Signature to test. Default: serving_default'),
           seed: z
             .number()
             .int()
+            .min(0)
+            .max(SEED_MAX)
             .optional()
             .describe('Seed of the synthesised inputs. Default: 42'),
           latencyBudgetMs: z
             .number()
+            .positive()
             .optional()
             .describe(
               'Fail when the p95 latency exceeds this many milliseconds',
             ),
           tolerance: z
             .number()
+            .min(0)
             .optional()
             .describe(
               'Absolute tolerance for two runs on the same input to agree. Default: 1e-5',
@@ -175,6 +228,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
             ),
           reportPath: z
             .string()
+            .regex(/\.json$/)
             .optional()
             .describe(
               `Workspace-relative path of the JSON report. Default: ${DEFAULT_REPORT_PATH}`,
@@ -237,117 +291,28 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
         action: MODEL_VALIDATE_ACTION_ID,
         mode: 'check',
       });
-      if (input.modelPath !== undefined && input.modelUrl !== undefined) {
-        throw new InputError(
-          'give either modelPath (a workspace folder) or modelUrl, not both',
-        );
-      }
-      const device = input.device ?? defaults.device ?? 'any';
-      if (!DEVICES.includes(device))
-        throw new InputError(
-          `device must be one of ${DEVICES.join(', ')}, got "${device}"`,
-        );
-      const format = input.format ?? 'auto';
-      if (!FORMATS.includes(format))
-        throw new InputError(
-          `format must be one of ${FORMATS.join(', ')}, got "${format}"`,
-        );
-      const maxRuns = defaults.maxRuns ?? 200;
-      const runs =
-        positiveInt('runs', input.runs, 1, maxRuns) ??
-        Math.min(defaults.runs ?? 20, maxRuns);
-      const warmupRuns =
-        positiveInt('warmupRuns', input.warmupRuns, 1, 100) ??
-        defaults.warmupRuns ??
-        2;
-      const seed = positiveInt('seed', input.seed, 0, 2 ** 31 - 1) ?? 42;
-      const latencyBudgetMs = input.latencyBudgetMs ?? defaults.latencyBudgetMs;
-      if (latencyBudgetMs !== undefined && !(latencyBudgetMs > 0))
-        throw new InputError(
-          'latencyBudgetMs must be a positive number of milliseconds',
-        );
-      if (input.tolerance !== undefined && !(input.tolerance >= 0))
-        throw new InputError('tolerance must be a number ≥ 0');
-      const reportPath = input.reportPath ?? DEFAULT_REPORT_PATH;
-      const reportFile = workspacePath(
-        'reportPath',
-        ctx.workspacePath,
-        reportPath,
-        DEFAULT_REPORT_PATH,
-      );
-      if (!reportPath.endsWith('.json'))
-        throw new InputError(
-          `reportPath "${reportPath.slice(0, 80)}" must end in .json, e.g. "${DEFAULT_REPORT_PATH}"`,
-        );
-      if (input.signatureName !== undefined)
-        boundedString(
-          'signatureName',
-          input.signatureName,
-          256,
-          'serving_default',
-        );
-      for (const [field, value] of [
-        ['inputs', input.inputs],
-        ['expectOutputs', input.expectOutputs],
-      ] as const) {
-        if (
-          value !== undefined &&
-          (typeof value !== 'object' || value === null || Array.isArray(value))
-        ) {
-          throw new InputError(
-            `${field} must be an object keyed by tensor name, e.g. { "features": { "values": [[0.1, 0.2]] } }`,
-          );
-        }
-      }
+      const run = checkValidateInputs(input, defaults, ctx.workspacePath);
+      const explicitInputs = input.inputs as ExplicitInputs | undefined;
 
       let report: SmokeReport;
-      let modelDir: string;
       // For a URL: with its credentials (query, userinfo) redacted, for logs, audit events, outputs and the report.
       let displayPath = input.modelPath ?? 'model';
       let tempDir: string | undefined;
       try {
+        let modelDir: string;
         if (input.modelUrl !== undefined) {
-          const modelUrl = boundedString(
-            'modelUrl',
-            input.modelUrl,
-            2048,
-            'https://models.example.com/fraud-detector/model.json',
-          );
-          let parsed: URL;
-          try {
-            parsed = new URL(modelUrl);
-          } catch {
-            throw new InputError(
-              `modelUrl "${engine.redactUrl(modelUrl).slice(0, 80)}" is not a URL; give an http(s) URL of a model folder or model.json`,
-            );
-          }
-          if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-            throw new InputError(
-              `modelUrl must be an http(s) URL, got "${engine.redactUrl(modelUrl).slice(0, 80)}"`,
-            );
+          const modelUrl = checkModelUrl(input.modelUrl, engine.redactUrl);
           displayPath = engine.redactUrl(modelUrl);
           tempDir = await fs.promises.mkdtemp(
             path.join(os.tmpdir(), 'tf-smoke-model-'),
           );
           modelDir = path.join(tempDir, 'model');
-          await fs.promises.mkdir(modelDir);
-          try {
-            const { fetchModelFromUrl } = await import('./fetchModel');
-            await fetchModelFromUrl(urlReader, modelUrl, modelDir, {
-              limits,
-              signal: ctx.signal,
-              inputs: input.inputs as ExplicitInputs | undefined,
-            });
-          } catch (e) {
-            // The UrlReader refuses hosts outside backend.reading.allow (e.g. cloud metadata addresses).
-            if ((e as Error)?.name === 'NotAllowedError')
-              throw new NotAllowedError(`modelUrl: ${(e as Error).message}`);
-            if (ctx.signal?.aborted)
-              throw new Error(
-                `tensorflow:model:validate was cancelled while reading ${displayPath}; nothing was written`,
-              );
-            throw e;
-          }
+          await fetchModel(urlReader, modelUrl, modelDir, {
+            limits,
+            signal: ctx.signal,
+            inputs: explicitInputs,
+            displayPath,
+          });
         } else {
           modelDir = workspacePath(
             'modelPath',
@@ -361,25 +326,25 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
         engine.preflightLocal(modelDir, {
           limits,
           within: tempDir ?? ctx.workspacePath,
-          inputs: input.inputs as ExplicitInputs | undefined,
+          inputs: explicitInputs,
         });
 
         const smoke = () =>
           engine.runSmokeIsolated({
             modelDir,
             displayPath,
-            format: format as FormatOption,
-            device,
-            runs,
-            warmupRuns,
-            seed,
+            format: run.format,
+            device: run.device,
+            runs: run.runs,
+            warmupRuns: run.warmupRuns,
+            seed: run.seed,
             signatureName: input.signatureName,
-            latencyBudgetMs,
+            latencyBudgetMs: run.latencyBudgetMs,
             tolerance:
               input.tolerance !== undefined
                 ? { absolute: input.tolerance }
                 : undefined,
-            inputs: input.inputs as ExplicitInputs | undefined,
+            inputs: explicitInputs,
             expectOutputs: input.expectOutputs as
               Record<string, OutputExpectation> | undefined,
             dryRun: ctx.isDryRun,
@@ -387,30 +352,11 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
             signal: ctx.signal,
           });
         // A retried task reuses a passing report (the repository and the catalog must tell the same
-        // latencies); a failing one is re-run. Keyed by everything that shapes the report.
-        const key = `tensorflow.model.validate.v1.${createHash('sha256')
-          .update(
-            JSON.stringify([
-              input.modelUrl ?? displayPath,
-              format,
-              device,
-              runs,
-              warmupRuns,
-              seed,
-              input.signatureName ?? null,
-              latencyBudgetMs ?? null,
-              input.tolerance ?? null,
-              input.inputs ?? null,
-              input.expectOutputs ?? null,
-              reportPath,
-            ]),
-          )
-          .digest('hex')
-          .slice(0, 16)}`;
+        // latencies); a failing one is re-run.
         report = ctx.isDryRun
           ? await smoke()
           : ((await ctx.checkpoint({
-              key,
+              key: validationKey(input, displayPath, run),
               fn: async () => {
                 const r = await smoke();
                 if (!r.passed) throw new FailedSmoke(r);
@@ -418,47 +364,14 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
               },
             })) as unknown as SmokeReport);
       } catch (e) {
-        const field = input.modelUrl !== undefined ? 'modelUrl' : 'modelPath';
-        if (e instanceof FailedSmoke) report = e.report;
-        else if (e instanceof engine.SmokeInputError)
-          throw new InputError(`${e.field ? `${e.field}: ` : ''}${e.message}`);
-        else if (
-          e instanceof engine.ModelFormatError ||
-          e instanceof engine.ModelRefusedError
-        )
-          throw new InputError(`${field}: ${engine.redactError(e).message}`);
-        else if (e instanceof SmokeLimitError)
-          throw new InputError(
-            `${field}: the model was refused: ${engine.redactError(e).message}`,
-          );
-        else throw engine.redactError(e);
+        if (!(e instanceof FailedSmoke))
+          throw actionError(e as Error, input.modelUrl !== undefined, engine);
+        report = e.report;
       } finally {
         if (tempDir)
           await fs.promises.rm(tempDir, { recursive: true, force: true });
       }
 
-      const outputs = {
-        format: report.model.format,
-        backend: report.backend,
-        device: report.device.kind,
-        p50Ms: report.timings.p50Ms,
-        p95Ms: report.timings.p95Ms,
-        passed: report.passed,
-        reportPath,
-        signature: {
-          name: report.signature.name,
-          inputs: report.signature.inputs.map(({ name, dtype, shape }) => ({
-            name,
-            dtype,
-            shape,
-          })),
-          outputs: report.signature.outputs.map(({ name, dtype, shape }) => ({
-            name,
-            dtype,
-            shape,
-          })),
-        },
-      };
       if (!ctx.isDryRun) {
         await audited(
           auditor,
@@ -467,7 +380,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
             eventId: 'model-smoke-report-written',
             severityLevel: 'low',
             meta: {
-              reportPath,
+              reportPath: run.reportPath,
               model: displayPath,
               format: report.model.format,
               backend: report.backend,
@@ -478,7 +391,7 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
           () =>
             writeFileInside(
               ctx.workspacePath,
-              reportFile,
+              run.reportFile,
               `${JSON.stringify(report, null, 2)}\n`,
             ),
           (): JsonObject => ({
@@ -493,11 +406,12 @@ export function createModelValidateAction(options: ModelValidateActionOptions) {
             : `, p50 ${report.timings.p50Ms} ms, p95 ${report.timings.p95Ms} ms, ${report.passed ? 'passed' : 'FAILED'}`
         }`,
       );
+      const outputs = validateOutputs(report, run.reportPath);
       for (const [k, v] of Object.entries(outputs))
         ctx.output(k as keyof typeof outputs, v as never);
       if (!report.passed)
         throw new Error(
-          `${engine.failureMessage(report)}. Full report: ${reportPath}`,
+          `${engine.failureMessage(report)}. Full report: ${run.reportPath}`,
         );
     },
   });
