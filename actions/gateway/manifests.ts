@@ -17,6 +17,7 @@ import {
   type ServingRuntime,
 } from '../shared/servingSelector';
 import type { GatewayConfig } from './config';
+import { fillPlaceholders } from './placeholders';
 
 export const GATEWAY_AREA = 'gateway';
 /** Headers the mesh fills from the verified token (outputClaimToHeaders); the access log reads them. */
@@ -36,10 +37,6 @@ export interface GatewayWorkload {
 type Rule = NonNullable<
   NonNullable<AuthorizationPolicy['spec']>['rules']
 >[number];
-
-import { fillPlaceholders } from './placeholders';
-
-export { fillPlaceholders };
 
 /** The pod labels of the project's model server: the same selector as the serving manifests. */
 export function gatewayWorkloadSelector(
